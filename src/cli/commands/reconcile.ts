@@ -1,0 +1,7 @@
+import { EXIT, type CliIo } from '../cli-io.js';
+
+// Placeholder until the owning issue lands.
+export async function reconcile(_args: readonly string[], io: CliIo): Promise<number> {
+  io.stderr('gatehouse reconcile: not implemented yet\n');
+  return EXIT.FAILED;
+}
