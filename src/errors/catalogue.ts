@@ -87,6 +87,27 @@ export const ERRORS = {
     status: 403,
     summary: 'The pull request lacks the approvals its risk level requires.',
   },
+  PR_EMPTY: { status: 400, summary: 'The pull request changes no files.' },
+  PR_TOO_LARGE: {
+    status: 400,
+    summary: 'The pull request has more files (3000) or commits (250) than GitHub lists.',
+  },
+  PR_OTHERS_REQUEST: {
+    status: 400,
+    summary: "The pull request modifies another requester's request file.",
+  },
+  PR_NO_APPROVERS: {
+    status: 400,
+    summary: 'Nobody can approve: no user, no team and no CODEOWNER qualifies.',
+  },
+  PR_CHANGES_REQUESTED: {
+    status: 403,
+    summary: 'A qualifying reviewer requested changes; their latest review blocks the request.',
+  },
+  PR_DENIED_LEVEL: {
+    status: 403,
+    summary: 'The risk level denies the request; no approval can change that.',
+  },
 
   // --- Grants ---
   GRANT_NOT_FOUND: { status: 404, summary: 'No such grant.' },
