@@ -104,10 +104,6 @@ export const ERRORS = {
     status: 403,
     summary: 'A qualifying reviewer requested changes; their latest review blocks the request.',
   },
-  PR_DENIED_LEVEL: {
-    status: 403,
-    summary: 'The risk level denies the request; no approval can change that.',
-  },
 
   // --- Grants ---
   GRANT_NOT_FOUND: { status: 404, summary: 'No such grant.' },
