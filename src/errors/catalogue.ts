@@ -129,6 +129,10 @@ export const ERRORS = {
     summary: 'The database is not declared in policies/databases.yaml.',
   },
   INTERNAL: { status: 500, summary: 'An internal error; the request id in the logs tells more.' },
+  STATE_UNAVAILABLE: {
+    status: 503,
+    summary: 'The state store could not be read; no query runs without a grant check.',
+  },
 
   // --- SQL analysis (every refusal names a position when there is one) ---
   SQL_PARSE_ERROR: { status: 400, summary: 'The statement could not be parsed.' },
@@ -189,6 +193,10 @@ export const ERRORS = {
 
   // --- Configuration and usage ---
   CONFIG_INVALID: { status: 500, summary: 'A configuration key is missing or invalid.' },
+  CONFIG_GITHUB_APP_MISSING: {
+    status: 503,
+    summary: 'No GitHub App is configured (APP_ID, PRIVATE_KEY, WEBHOOK_SECRET); webhooks are off.',
+  },
   USAGE: { status: 400, summary: 'The command line is not valid.' },
 } as const satisfies Record<string, ErrorSpec>;
 
