@@ -69,6 +69,10 @@ export const ERRORS = {
     summary: 'No rule of the risk policy applies; this is an error, never a success.',
   },
   CODEOWNERS_INVALID: { status: 500, summary: 'A CODEOWNERS line is invalid.' },
+  POLICY_TEAMS_UNKNOWN: {
+    status: 500,
+    summary: "The risk level depends on the requester's teams, which were not looked up.",
+  },
 
   // --- Review gate (pull requests) ---
   PR_MIXED: {
