@@ -192,6 +192,17 @@ export const ERRORS = {
   },
   AUDIT_CHAIN_BROKEN: { status: 500, summary: 'The audit hash chain does not verify.' },
 
+  // --- State store (grants and audit tables, SQLite or PostgreSQL) ---
+  STATE_UNAVAILABLE: {
+    status: 503,
+    summary: 'The state store (grants and audit log) cannot be opened, reached or read.',
+  },
+  STATE_SCHEMA_MISMATCH: {
+    status: 500,
+    summary:
+      'The state database holds migrations this build does not know (newer or edited); run the matching Gatehouse version.',
+  },
+
   // --- Webhooks ---
   WEBHOOK_SIGNATURE: { status: 401, summary: 'The webhook signature is missing or wrong.' },
 
