@@ -133,10 +133,6 @@ export const ERRORS = {
     summary: 'The database is not declared in policies/databases.yaml.',
   },
   INTERNAL: { status: 500, summary: 'An internal error; the request id in the logs tells more.' },
-  STATE_UNAVAILABLE: {
-    status: 503,
-    summary: 'The state store could not be read; no query runs without a grant check.',
-  },
 
   // --- SQL analysis (every refusal names a position when there is one) ---
   SQL_PARSE_ERROR: { status: 400, summary: 'The statement could not be parsed.' },
