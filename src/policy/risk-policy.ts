@@ -24,15 +24,21 @@ export type RiskLevel =
     }
   | { readonly name: string; readonly kind: 'deny'; readonly message: string };
 
-/** A condition is met when every given field matches (absent fields match anything). */
+/** A condition is met when every given field matches (absent fields match anything; an empty
+ * list matches nothing). See `evaluateRisk` in evaluate-risk.ts. */
 export interface RuleMatch {
   readonly environments?: readonly string[];
   readonly databases?: readonly string[];
-  /** Globs (`*` any run of characters, `?` one) on `table` or `schema.table`; the rule
-   * matches when ANY requested table matches ANY glob. `*` in a request matches every glob. */
+  /** Globs (`*` any run of characters, `?` one; case-insensitive, see glob.ts) on `table` or
+   * `schema.table`; the rule matches when ANY requested table matches ANY glob, each table
+   * tried as written, bare and qualified (`salary`, `hr.salary`). `*` in a request matches
+   * every glob. Because of ANY, table rules escalate: list them before broader rules, and do
+   * not use a table rule to relax the level (bundling a sensitive table would inherit it). */
   readonly tables?: readonly string[];
-  /** Matches when the requested duration is longer than this. */
+  /** Matches when the requested lifetime (duration, or expires minus now) is longer than this. */
   readonly durationOverMs?: number;
+  /** Matches when the requester is one of `users` (logins) or an active member of one of
+   * `teams` (`org/slug`); both compared case-insensitively, a leading `@` ignored. */
   readonly requesters?: { readonly users: readonly string[]; readonly teams: readonly string[] };
 }
 
