@@ -34,10 +34,11 @@ export interface CodeownersRule {
 /** GitHub does not load a CODEOWNERS file of 3 MB or more (docs: "CODEOWNERS file size"). */
 const MAX_BYTES = 3 * 1024 * 1024;
 
-// Owner syntaxes GitHub accepts. Logins are alphanumeric with hyphens; `_` appears in
-// Enterprise Managed User logins (`alice_acme`). Team slugs are `@org/team-slug`.
-const USER_OWNER = /^@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$/u;
-const TEAM_OWNER = /^@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\/[A-Za-z0-9_.-]+$/u;
+// Owner syntaxes GitHub accepts. Logins are alphanumeric with hyphens (some old ones end in a
+// hyphen); `_` appears in Enterprise Managed User logins (`alice_acme`). Teams: `@org/slug`.
+// Rejecting an owner only costs a diagnostic, so these stay permissive about what GitHub allows.
+const USER_OWNER = /^@[A-Za-z0-9][A-Za-z0-9_-]*$/u;
+const TEAM_OWNER = /^@[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9_.-]+$/u;
 const EMAIL_OWNER = /^[^\s@]+@[^\s@]+\.[^\s@]+$/u;
 
 export function parseCodeowners(

@@ -176,6 +176,8 @@ describe('parseCodeowners: unsupported syntax is CODEOWNERS_INVALID and the line
       path: 'access/a',
     },
     { name: 'team with two slashes', line: '/access/ @acme/dba/x', column: 10, path: 'access/a' },
+    { name: '# glued to an owner', line: '/access/ @acme/dba#ops', column: 10, path: 'access/a' },
+    { name: 'bare @', line: '/access/ @', column: 10, path: 'access/a' },
   ];
 
   it.each(cases)('$name: $line', ({ line, column, path }) => {
