@@ -61,22 +61,16 @@ export function evaluateRisk(input: RiskInput): RiskDecision {
     const outcome = ruleMatches(rule, { request, db, requestedMs, teams });
     if (outcome === 'no') continue;
     if (outcome === 'teams-unknown') {
-      return error(
-        'POLICY_TEAMS_UNKNOWN',
-        `Rule ${rule.name} applies to members of ${(rule.match.requesters?.teams ?? []).join(', ')}, ` +
-          `and the teams of ${request.requester} were not looked up.`,
-        { rule: rule.name },
-      );
+      const teamList = (rule.match.requesters?.teams ?? []).join(', ');
+      const message =
+        `Rule ${rule.name} applies to members of ${teamList}, and the teams of ` +
+        `${request.requester} were not looked up; the level cannot be decided without them.`;
+      return error('POLICY_TEAMS_UNKNOWN', message, { rule: rule.name });
     }
     const level = policy.levels.get(rule.level);
     if (level === undefined) {
-      return error(
-        'POLICY_INVALID',
-        `Rule ${rule.name} names level ${rule.level}, which is not defined.`,
-        {
-          rule: rule.name,
-        },
-      );
+      const message = `Rule ${rule.name} names level ${rule.level}, which is not defined.`;
+      return error('POLICY_INVALID', message, { rule: rule.name });
     }
     return decide(level, rule.name, ownersOf(input.codeowners, request.path), requestedMs);
   }
