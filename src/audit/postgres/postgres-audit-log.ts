@@ -1,0 +1,242 @@
+import type pg from 'pg';
+import { pageSize } from '../../state/page-size.js';
+import { storeFailure } from '../../state/store-failure.js';
+import type { Clock } from '../../util/clock.js';
+import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
+import type { AuditEvent, AuditEventType, AuditRecord } from '../audit-record.js';
+import { canonicalJson } from '../canonical-json.js';
+import { buildRecord, verifyChain, type StoredRow } from '../hash-chain.js';
+
+interface AuditRow {
+  seq: string;
+  at: Date;
+  type: string;
+  actor: string | null;
+  database: string | null;
+  grant_ids: string;
+  pr_numbers: string;
+  pr_url: string | null;
+  merge_sha: string | null;
+  approvers: string;
+  request_id: string | null;
+  client_address: string | null;
+  sql: string | null;
+  sql_sha256: string | null;
+  tables: string;
+  decision: string | null;
+  code: string | null;
+  parent_seq: string | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = `seq, at, type, actor, database, grant_ids, pr_numbers, pr_url, merge_sha,
+  approvers, request_id, client_address, sql, sql_sha256, tables, decision, code, parent_seq,
+  details, prev_hash, hash`;
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/** How long an append waits for the chain head before giving up (→ AUDIT_UNAVAILABLE, 503)
+ * rather than hanging a request behind a stuck writer. */
+const HEAD_LOCK_TIMEOUT = '10s';
+
+const LOCK_HEAD = {
+  name: 'gatehouse_audit_lock_head',
+  text: 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
+};
+// One round trip writes the record, its lookup rows and the new head.
+const APPEND = {
+  name: 'gatehouse_audit_append',
+  text: `WITH rec AS (
+    INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+      $13, $14, $15, $16, $17, $18, $19, $20, $21)
+  ), grant_refs AS (
+    INSERT INTO audit_grant_ref (grant_id, seq) SELECT DISTINCT unnest($22::text[]), $1::bigint
+  ), pr_refs AS (
+    INSERT INTO audit_pr_ref (pr_number, seq) SELECT DISTINCT unnest($23::integer[]), $1::bigint
+  )
+  UPDATE audit_head SET seq = $1, hash = $21 WHERE id = 1`,
+};
+const ROWS = {
+  name: 'gatehouse_audit_rows',
+  text: `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+};
+const ROWS_UP_TO = {
+  name: 'gatehouse_audit_rows_up_to',
+  text: `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+};
+const HEAD = {
+  name: 'gatehouse_audit_head',
+  text: 'SELECT seq, hash FROM audit_head WHERE id = 1',
+};
+
+/**
+ * The audit log in PostgreSQL, written by every replica. Each append is a transaction that
+ * locks the one-row chain head (SELECT … FOR UPDATE), so concurrent writers queue on that row:
+ * each record gets the next seq and links to the record committed before it, and no writer
+ * can lose another's record. The promise resolves after COMMIT (synchronous_commit on).
+ */
+export class PostgresAuditLog implements AuditLog {
+  readonly #pool: pg.Pool;
+  readonly #clock: Clock;
+
+  constructor(pool: pg.Pool, clock: Clock) {
+    this.#pool = pool;
+    this.#clock = clock;
+  }
+
+  async append(event: AuditEvent, at?: Date): Promise<AuditRecord> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
+    }
+    let failure: Error | undefined;
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = '${HEAD_LOCK_TIMEOUT}'`);
+      const head = (await client.query<{ seq: string; hash: string }>(LOCK_HEAD)).rows[0];
+      if (head === undefined) throw new Error('audit_head row is missing');
+      const record = buildRecord(
+        { seq: Number(head.seq), hash: head.hash },
+        event,
+        at ?? this.#clock(),
+      );
+      await client.query({ ...APPEND, values: toValues(record) });
+      await client.query('COMMIT');
+      return record;
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
+    } finally {
+      // After a failure the connection is discarded rather than trusted again.
+      client.release(failure);
+    }
+  }
+
+  async query(filter: AuditFilter): Promise<readonly AuditRecord[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (clause: (p: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(clause(`$${values.length}`));
+    };
+    if (filter.afterSeq !== undefined) add((p) => `seq > ${p}`, filter.afterSeq);
+    if (filter.actor !== undefined) add((p) => `actor = ${p}`, filter.actor);
+    if (filter.database !== undefined) add((p) => `database = ${p}`, filter.database);
+    if (filter.since !== undefined) add((p) => `at >= ${p}`, filter.since);
+    if (filter.until !== undefined) add((p) => `at < ${p}`, filter.until);
+    if (filter.decision !== undefined) add((p) => `decision = ${p}`, filter.decision);
+    if (filter.grantId !== undefined) {
+      add((p) => `seq IN (SELECT seq FROM audit_grant_ref WHERE grant_id = ${p})`, filter.grantId);
+    }
+    if (filter.prNumber !== undefined) {
+      add((p) => `seq IN (SELECT seq FROM audit_pr_ref WHERE pr_number = ${p})`, filter.prNumber);
+    }
+    if (filter.types !== undefined) {
+      if (filter.types.length === 0) return [];
+      add((p) => `type = ANY(${p}::text[])`, [...filter.types]);
+    }
+    values.push(pageSize(filter.limit, DEFAULT_LIMIT, MAX_LIMIT));
+    let text = `SELECT ${COLUMNS} FROM audit_log`;
+    if (where.length > 0) text += ` WHERE ${where.join(' AND ')}`;
+    text += ` ORDER BY seq LIMIT $${values.length}`;
+    try {
+      return (await this.#pool.query<AuditRow>(text, values)).rows.map(toRecord);
+    } catch (error) {
+      throw storeFailure('STATE_UNAVAILABLE', 'audit query failed', error);
+    }
+  }
+
+  async verify(): Promise<ChainVerification> {
+    try {
+      return await verifyChain({
+        rows: async (afterSeq, limit, upToSeq) => {
+          const result =
+            upToSeq === undefined
+              ? await this.#pool.query<AuditRow>({ ...ROWS, values: [afterSeq, limit] })
+              : await this.#pool.query<AuditRow>({
+                  ...ROWS_UP_TO,
+                  values: [afterSeq, upToSeq, limit],
+                });
+          return result.rows.map(toStoredRow);
+        },
+        head: async () => {
+          const row = (await this.#pool.query<{ seq: string; hash: string }>(HEAD)).rows[0];
+          if (row === undefined) throw new Error('audit_head row is missing');
+          return { seq: Number(row.seq), hash: row.hash };
+        },
+      });
+    } catch (error) {
+      throw storeFailure('STATE_UNAVAILABLE', 'audit verify failed', error);
+    }
+  }
+}
+
+function toValues(record: AuditRecord): unknown[] {
+  return [
+    record.seq,
+    record.at,
+    record.type,
+    record.actor,
+    record.database ?? null,
+    JSON.stringify(record.grantIds ?? []),
+    JSON.stringify(record.prNumbers ?? []),
+    record.prUrl ?? null,
+    record.mergeSha ?? null,
+    JSON.stringify(record.approvers ?? []),
+    record.requestId ?? null,
+    record.clientAddress ?? null,
+    record.sql ?? null,
+    record.sqlSha256 ?? null,
+    JSON.stringify(record.tables ?? []),
+    record.decision ?? null,
+    record.code ?? null,
+    record.parentSeq ?? null,
+    canonicalJson(record.details ?? {}),
+    record.prevHash,
+    record.hash,
+    [...(record.grantIds ?? [])],
+    [...(record.prNumbers ?? [])],
+  ];
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    seq: Number(row.seq),
+    at: row.at,
+    type: row.type as AuditEventType,
+    actor: row.actor,
+    database: row.database,
+    grantIds: JSON.parse(row.grant_ids) as string[],
+    prNumbers: JSON.parse(row.pr_numbers) as number[],
+    prUrl: row.pr_url,
+    mergeSha: row.merge_sha,
+    approvers: JSON.parse(row.approvers) as string[],
+    requestId: row.request_id,
+    clientAddress: row.client_address,
+    sql: row.sql,
+    sqlSha256: row.sql_sha256,
+    tables: JSON.parse(row.tables) as string[],
+    decision: row.decision,
+    code: row.code,
+    parentSeq: row.parent_seq === null ? null : Number(row.parent_seq),
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function toStoredRow(row: AuditRow): StoredRow {
+  try {
+    return toRecord(row);
+  } catch (error) {
+    return {
+      seq: Number(row.seq),
+      unreadable: error instanceof Error ? error.message : String(error),
+    };
+  }
+}

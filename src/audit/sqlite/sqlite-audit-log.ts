@@ -1,0 +1,206 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type BetterSqlite3 from 'better-sqlite3';
+import { pageSize } from '../../state/page-size.js';
+import { storeFailure } from '../../state/store-failure.js';
+import type { Clock } from '../../util/clock.js';
+import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
+import type { AuditEventType, AuditEvent, AuditRecord } from '../audit-record.js';
+import { canonicalJson } from '../canonical-json.js';
+import { buildRecord, verifyChain, type ChainHead, type StoredRow } from '../hash-chain.js';
+
+interface AuditRow {
+  seq: number;
+  at: number;
+  type: string;
+  actor: string | null;
+  database: string | null;
+  grant_ids: string;
+  pr_numbers: string;
+  pr_url: string | null;
+  merge_sha: string | null;
+  approvers: string;
+  request_id: string | null;
+  client_address: string | null;
+  sql: string | null;
+  sql_sha256: string | null;
+  tables: string;
+  decision: string | null;
+  code: string | null;
+  parent_seq: number | null;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = `seq, at, type, actor, "database", grant_ids, pr_numbers, pr_url, merge_sha,
+  approvers, request_id, client_address, sql, sql_sha256, tables, decision, code, parent_seq,
+  details, prev_hash, hash`;
+
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1000;
+
+/**
+ * The audit log in SQLite. Each append is one BEGIN IMMEDIATE transaction (the database's
+ * single write lock serialises writers, across connections and processes, so the chain never
+ * forks) and, with synchronous=FULL in WAL mode, is on disk when the promise resolves.
+ */
+export class SqliteAuditLog implements AuditLog {
+  readonly #db: BetterSqlite3.Database;
+  readonly #clock: Clock;
+  readonly #append: (event: AuditEvent, at: Date | undefined) => AuditRecord;
+  readonly #rows: BetterSqlite3.Statement;
+  readonly #rowsUpTo: BetterSqlite3.Statement;
+  readonly #head: BetterSqlite3.Statement;
+
+  constructor(db: BetterSqlite3.Database, clock: Clock) {
+    this.#db = db;
+    this.#clock = clock;
+    const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1');
+    const insert = db.prepare(`INSERT INTO audit_log (${COLUMNS}) VALUES (
+      @seq, @at, @type, @actor, @database, @grantIds, @prNumbers, @prUrl, @mergeSha, @approvers,
+      @requestId, @clientAddress, @sql, @sqlSha256, @tables, @decision, @code, @parentSeq,
+      @details, @prevHash, @hash)`);
+    const grantRef = db.prepare('INSERT INTO audit_grant_ref (grant_id, seq) VALUES (?, ?)');
+    const prRef = db.prepare('INSERT INTO audit_pr_ref (pr_number, seq) VALUES (?, ?)');
+    const advance = db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
+    const tx = db.transaction((event: AuditEvent, at: Date | undefined): AuditRecord => {
+      const current = head.get() as ChainHead;
+      const record = buildRecord(current, event, at ?? this.#clock());
+      insert.run(toParams(record));
+      for (const id of new Set(record.grantIds)) grantRef.run(id, record.seq);
+      for (const pr of new Set(record.prNumbers)) prRef.run(pr, record.seq);
+      advance.run(record.seq, record.hash);
+      return record;
+    });
+    this.#append = (event, at) => tx.immediate(event, at);
+    this.#head = head;
+    this.#rows = db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`);
+    this.#rowsUpTo = db.prepare(
+      `SELECT ${COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+    );
+  }
+
+  async append(event: AuditEvent, at?: Date): Promise<AuditRecord> {
+    try {
+      return this.#append(event, at);
+    } catch (error) {
+      throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
+    }
+  }
+
+  async query(filter: AuditFilter): Promise<readonly AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (clause: string, ...values: unknown[]) => {
+      where.push(clause);
+      params.push(...values);
+    };
+    if (filter.afterSeq !== undefined) add('seq > ?', filter.afterSeq);
+    if (filter.actor !== undefined) add('actor = ?', filter.actor);
+    if (filter.database !== undefined) add('"database" = ?', filter.database);
+    if (filter.since !== undefined) add('at >= ?', filter.since.getTime());
+    if (filter.until !== undefined) add('at < ?', filter.until.getTime());
+    if (filter.decision !== undefined) add('decision = ?', filter.decision);
+    if (filter.grantId !== undefined) {
+      add('seq IN (SELECT seq FROM audit_grant_ref WHERE grant_id = ?)', filter.grantId);
+    }
+    if (filter.prNumber !== undefined) {
+      add('seq IN (SELECT seq FROM audit_pr_ref WHERE pr_number = ?)', filter.prNumber);
+    }
+    if (filter.types !== undefined) {
+      if (filter.types.length === 0) return [];
+      add(`type IN (${filter.types.map(() => '?').join(', ')})`, ...filter.types);
+    }
+    let sql = `SELECT ${COLUMNS} FROM audit_log`;
+    if (where.length > 0) sql += ` WHERE ${where.join(' AND ')}`;
+    sql += ' ORDER BY seq LIMIT ?';
+    params.push(pageSize(filter.limit, DEFAULT_LIMIT, MAX_LIMIT));
+    try {
+      return (this.#db.prepare(sql).all(...params) as AuditRow[]).map(toRecord);
+    } catch (error) {
+      throw storeFailure('STATE_UNAVAILABLE', 'audit query failed', error);
+    }
+  }
+
+  async verify(): Promise<ChainVerification> {
+    try {
+      return await verifyChain({
+        rows: async (afterSeq, limit, upToSeq) => {
+          // better-sqlite3 is synchronous: let the event loop breathe between batches.
+          await yieldToEventLoop();
+          const rows = (
+            upToSeq === undefined
+              ? this.#rows.all(afterSeq, limit)
+              : this.#rowsUpTo.all(afterSeq, upToSeq, limit)
+          ) as AuditRow[];
+          return rows.map(toStoredRow);
+        },
+        head: async () => this.#head.get() as ChainHead,
+      });
+    } catch (error) {
+      throw storeFailure('STATE_UNAVAILABLE', 'audit verify failed', error);
+    }
+  }
+}
+
+function toParams(record: AuditRecord): Record<string, unknown> {
+  return {
+    seq: record.seq,
+    at: record.at.getTime(),
+    type: record.type,
+    actor: record.actor,
+    database: record.database ?? null,
+    grantIds: JSON.stringify(record.grantIds ?? []),
+    prNumbers: JSON.stringify(record.prNumbers ?? []),
+    prUrl: record.prUrl ?? null,
+    mergeSha: record.mergeSha ?? null,
+    approvers: JSON.stringify(record.approvers ?? []),
+    requestId: record.requestId ?? null,
+    clientAddress: record.clientAddress ?? null,
+    sql: record.sql ?? null,
+    sqlSha256: record.sqlSha256 ?? null,
+    tables: JSON.stringify(record.tables ?? []),
+    decision: record.decision ?? null,
+    code: record.code ?? null,
+    parentSeq: record.parentSeq ?? null,
+    details: canonicalJson(record.details ?? {}),
+    prevHash: record.prevHash,
+    hash: record.hash,
+  };
+}
+
+function toRecord(row: AuditRow): AuditRecord {
+  return {
+    seq: row.seq,
+    at: new Date(row.at),
+    type: row.type as AuditEventType,
+    actor: row.actor,
+    database: row.database,
+    grantIds: JSON.parse(row.grant_ids) as string[],
+    prNumbers: JSON.parse(row.pr_numbers) as number[],
+    prUrl: row.pr_url,
+    mergeSha: row.merge_sha,
+    approvers: JSON.parse(row.approvers) as string[],
+    requestId: row.request_id,
+    clientAddress: row.client_address,
+    sql: row.sql,
+    sqlSha256: row.sql_sha256,
+    tables: JSON.parse(row.tables) as string[],
+    decision: row.decision,
+    code: row.code,
+    parentSeq: row.parent_seq,
+    details: JSON.parse(row.details) as Record<string, unknown>,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+function toStoredRow(row: AuditRow): StoredRow {
+  try {
+    const record = toRecord(row);
+    if (Number.isNaN(record.at.getTime())) throw new Error(`invalid time ${String(row.at)}`);
+    return record;
+  } catch (error) {
+    return { seq: row.seq, unreadable: error instanceof Error ? error.message : String(error) };
+  }
+}
