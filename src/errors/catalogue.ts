@@ -170,6 +170,17 @@ export const ERRORS = {
     summary: 'The statement reads a table that no active grant of yours covers.',
   },
   SQL_NO_GRANT: { status: 403, summary: 'You hold no active grant for this database.' },
+  SQL_VARIABLE: {
+    status: 403,
+    summary: 'User or system variables (@x, @@x, :=) cannot be read or assigned.',
+  },
+  SQL_TYPE_NOT_ALLOWED: { status: 403, summary: 'A cast to a type outside the allow-list.' },
+  SQL_OPERATOR_NOT_ALLOWED: { status: 403, summary: 'An operator outside the allow-list.' },
+  SQL_TOO_LONG: { status: 413, summary: 'The statement is longer than the analyser accepts.' },
+  SQL_ANALYSER_UNAVAILABLE: {
+    status: 503,
+    summary: 'The SQL analyser is not initialised yet; nothing runs unanalysed.',
+  },
 
   // --- Execution ---
   QUERY_TIMEOUT: {
