@@ -69,7 +69,7 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
       at(
         WHOLE_FILE,
         'FILE_TOO_LARGE',
-        `The file is ${size} bytes; Gatehouse files may be at most ${MAX_FILE_BYTES} bytes (64 KiB).`,
+        `The file is larger than 64 KiB (${MAX_FILE_BYTES} bytes); requests and policies are short, hand-written YAML.`,
       ),
     ]);
   }
