@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueryLimits } from '../../config/config.js';
 import { ERRORS } from '../../errors/catalogue.js';
 import type { QueryService } from '../../gateway/query-service.js';
+import { MAX_SQL_LENGTH } from '../../sql/analyze-sql.js';
 import { sendError } from '../error-reply.js';
 import '../fastify-types.js';
 
@@ -10,10 +11,6 @@ interface QueryBody {
   readonly sql: string;
   readonly maxRows?: number;
 }
-
-/** Generous for a person's query (a 5 KB reporting query is large), small enough that the
- * analyser's work per request stays bounded. */
-export const MAX_SQL_LENGTH = 100_000;
 
 /** POST /v1/query: translates HTTP to the query service and its outcome back to HTTP. */
 export function registerQueryRoute(
