@@ -46,7 +46,7 @@ const isObject = (value: Json | undefined): value is JsonObject =>
 const SELECT_KEYS = new Set([
   'with', 'type', 'options', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having',
   'orderby', 'limit', 'locking_read', 'window', 'collate', 'loc', '_next', 'set_op',
-  'parentheses_symbol',
+  'parentheses_symbol', '_orderby', '_limit',
 ]); // prettier-ignore
 
 /** For each expression type: how each key is treated. `expr` is walked; `leaf` must hold no
@@ -74,7 +74,7 @@ const EXPRESSIONS: Record<string, Record<string, KeyKind>> = {
   origin: { value: 'leaf' },
   default: { value: 'leaf' },
   star: { value: 'leaf' },
-  number: LITERAL, bool: LITERAL, boolean: LITERAL, null: LITERAL, date: LITERAL,
+  number: LITERAL, bigint: LITERAL, bool: LITERAL, boolean: LITERAL, null: LITERAL, date: LITERAL,
   datetime: LITERAL, time: LITERAL, timestamp: LITERAL, hex_string: LITERAL,
   full_hex_string: LITERAL, bit_string: LITERAL, natural_string: LITERAL,
   single_quote_string: LITERAL, double_quote_string: LITERAL, string: LITERAL,
@@ -223,6 +223,10 @@ class MysqlWalker {
     } else if (node.window !== null && node.window !== undefined) {
       this.unresolved('WINDOW', node);
     }
+    // ORDER BY / LIMIT of a parenthesised set operation.
+    this.orderBy(node._orderby, ctes);
+    if (isObject(node._limit)) this.expr(node._limit.value, ctes);
+    else if (node._limit !== null && node._limit !== undefined) this.unresolved('LIMIT', node);
     // A WITH on the first branch of a set operation scopes over the whole operation.
     if (node._next !== null && node._next !== undefined) this.select(node._next, ctes);
     this.depth--;

@@ -75,6 +75,7 @@ function lex(sql: string): MysqlLexResult {
     for (let k = from; k < to; k++) if (parser[k] !== '\n') parser[k] = ' ';
   };
   let semicolon = -1;
+  let variable: number | undefined;
   let i = 0;
   const n = sql.length;
   while (i < n) {
@@ -223,7 +224,20 @@ function lex(sql: string): MysqlLexResult {
       continue;
     }
     if (c === '@' || (c === ':' && next === '=')) {
-      refuse('SQL_VARIABLE', 'User and system variables cannot be read or assigned.', i);
+      // Reported after the statement-shape checks, which name the bigger problem
+      // (`SET @a = 1` is a SET statement, `SELECT … INTO @a` is SELECT … INTO).
+      variable ??= i;
+      if (c === ':') {
+        i += 2;
+        continue;
+      }
+      i += next === '@' ? 2 : 1;
+      while (i < n && (IDENT_CHAR.test(sql[i]!) || sql[i] === '.')) i++;
+      if (sql[i] === '`' || sql[i] === "'" || sql[i] === '"') {
+        const close = sql.indexOf(sql[i]!, i + 1);
+        i = close < 0 ? n : close + 1;
+      }
+      continue;
     }
     const three = sql.slice(i, i + 3);
     const two = sql.slice(i, i + 2);
@@ -254,6 +268,9 @@ function lex(sql: string): MysqlLexResult {
     };
   }
   checkShape(tokens);
+  if (variable !== undefined) {
+    refuse('SQL_VARIABLE', 'User and system variables cannot be read or assigned.', variable);
+  }
   return { ok: true, tokens, parserText: parser.join('') };
 }
 
