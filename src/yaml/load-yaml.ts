@@ -142,31 +142,45 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
   const diagnostics: Diagnostic[] = [];
   for (const error of doc.errors) {
     diagnostics.push(
-      at(positionAt(error.pos[0]), yamlCode(error.code), yamlMessage(error.code, error.message)),
+      at(
+        positionAt(errorOffset(doc, error.code, error.pos[0])),
+        yamlCode(error.code),
+        yamlMessage(error.code, error.message, text.slice(error.pos[0])),
+      ),
     );
   }
   // Refuse anchors and aliases before anything expands them: an alias bomb then costs nothing.
+  // One diagnostic for the first anchor and one for the first alias keep a bomb's report short.
+  const anchors: Node[] = [];
+  const aliases: Node[] = [];
   visit(doc, {
     Node(_key, node) {
-      if (isAlias(node)) {
-        diagnostics.push(
-          at(
-            positionAt(node.range?.[0] ?? 0),
-            'YAML_ALIAS',
-            `YAML aliases (*${node.source}) are not allowed; write the value out in full.`,
-          ),
-        );
-      } else if (node.anchor !== undefined) {
-        diagnostics.push(
-          at(
-            positionAt(anchorOffset(text, node)),
-            'YAML_ALIAS',
-            `YAML anchors (&${node.anchor}) are not allowed; write the value out in full.`,
-          ),
-        );
-      }
+      if (isAlias(node)) aliases.push(node);
+      else if (node.anchor !== undefined) anchors.push(node);
     },
   });
+  const more = (count: number, noun: string): string =>
+    count > 1 ? ` (${count - 1} more ${noun} in this file)` : '';
+  const firstAnchor = anchors[0];
+  if (firstAnchor !== undefined) {
+    diagnostics.push(
+      at(
+        positionAt(anchorOffset(text, firstAnchor)),
+        'YAML_ALIAS',
+        `YAML anchors (&${firstAnchor.anchor ?? ''}) are not allowed; write the value out in full${more(anchors.length, 'anchors')}.`,
+      ),
+    );
+  }
+  const firstAlias = aliases[0];
+  if (firstAlias !== undefined && isAlias(firstAlias)) {
+    diagnostics.push(
+      at(
+        positionAt(firstAlias.range?.[0] ?? 0),
+        'YAML_ALIAS',
+        `YAML aliases (*${firstAlias.source}) are not allowed; write the value out in full${more(aliases.length, 'aliases')}.`,
+      ),
+    );
+  }
   if (diagnostics.length > 0) {
     return rejected(dedupe(diagnostics).slice(0, MAX_DIAGNOSTICS));
   }
@@ -227,6 +241,21 @@ function resolve(root: unknown, path: FieldPath): { node: Node | undefined; key?
   return key === undefined ? { node } : { node, key };
 }
 
+/** An unclosed quote is detected at the end of the file; the opening quote is where the
+ * mistake is. */
+function errorOffset(doc: Document.Parsed, code: YamlErrorCode, offset: number): number {
+  if (code !== 'MISSING_CHAR') return offset;
+  let opening = offset;
+  visit(doc, {
+    Scalar(_key, node) {
+      const [start, end] = node.range ?? [0, 0];
+      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      if (quoted && start < offset && end >= offset) opening = start;
+    },
+  });
+  return opening;
+}
+
 /** The yaml library reports a node's range from its value; the anchor precedes it. */
 function anchorOffset(text: string, node: Node): number {
   const start = node.range?.[0] ?? 0;
@@ -252,10 +281,13 @@ function yamlCode(code: YamlErrorCode): ErrorCode {
   }
 }
 
-function yamlMessage(code: YamlErrorCode, raw: string): string {
+function yamlMessage(code: YamlErrorCode, raw: string, rest: string): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'This key appears twice in the same mapping; keep only one.';
+    case 'DUPLICATE_KEY': {
+      const key = /^[^:\n]{1,80}/.exec(rest)?.[0].trim();
+      const named = key === undefined || key === '' ? 'This key' : `The key ${key}`;
+      return `${named} appears twice in the same mapping; keep only one.`;
+    }
     case 'TAB_AS_INDENT':
       return 'This line is indented with a tab; YAML indentation must use spaces.';
     case 'BAD_INDENT':
