@@ -64,7 +64,7 @@ async function presignAgain(
     },
     { expiresIn: 900, signingDate },
   );
-  const signature = presigned.query['X-Amz-Signature'];
+  const signature = presigned.query?.['X-Amz-Signature'];
   return typeof signature === 'string' ? signature : undefined;
 }
 
