@@ -22,7 +22,7 @@ import { createOidcIdentityProvider } from './identity/oidc/oidc-identity-provid
 import type { Databases } from './policy/databases.js';
 import { loadDatabases } from './policy/load-databases.js';
 import { buildServer } from './server/build-server.js';
-import type { ReadinessCheck } from './server/readiness.js';
+import { createReadinessCheck } from './server/readiness.js';
 import { initSqlAnalysis } from './sql/analyze-sql.js';
 import { openState, type State } from './state/open-state.js';
 import type { Clock } from './util/clock.js';
@@ -50,9 +50,6 @@ export interface Gatehouse {
   readonly probot: Probot | null;
   close(): Promise<void>;
 }
-
-/** How long /readyz waits for one database before calling it unavailable. */
-const DATABASE_PING_TIMEOUT_MS = 3000;
 
 function createLogger(config: Config): Logger {
   return pino({
@@ -145,16 +142,6 @@ async function createProbot(
   return probot;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('timed out')), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 export async function startGatehouse(
   config: Config,
   clock: Clock,
@@ -209,39 +196,14 @@ export async function startGatehouse(
       log,
     });
 
-    const readiness: ReadinessCheck = async ({ databases: pingDatabases }) => {
-      let stateCheck: 'ok' | 'failed' = 'ok';
-      try {
-        await withTimeout(
-          Promise.all([state.grants.list({ limit: 1 }), state.audit.query({ limit: 1 })]),
-          DATABASE_PING_TIMEOUT_MS,
-        );
-      } catch (error) {
-        log.warn({ err: error }, 'readiness: state store check failed');
-        stateCheck = 'failed';
-      }
-      const report = {
-        ready: stateCheck === 'ok',
-        checks: {
-          state: stateCheck,
-          policies: 'ok',
-          github: probot === null ? 'off' : 'ok',
-        } as const,
-      };
-      if (!pingDatabases) return report;
-      const results = await Promise.all(
-        [...databases.keys()].map(async (id) => {
-          try {
-            await withTimeout(engineFor(id).ping(), DATABASE_PING_TIMEOUT_MS);
-            return [id, 'ok'] as const;
-          } catch (error) {
-            log.warn({ err: error, database: id }, 'readiness: database ping failed');
-            return [id, 'unavailable'] as const;
-          }
-        }),
-      );
-      return { ...report, databases: Object.fromEntries(results) };
-    };
+    const readiness = createReadinessCheck({
+      grants: state.grants,
+      audit: state.audit,
+      databaseIds: [...databases.keys()],
+      engineFor,
+      githubApp: probot !== null,
+      log,
+    });
 
     server = buildServer({
       queryService,
