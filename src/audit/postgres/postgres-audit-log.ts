@@ -1,11 +1,18 @@
 import type pg from 'pg';
+import { GroupCommit } from '../../state/group-commit.js';
 import { pageSize } from '../../state/page-size.js';
 import { storeFailure } from '../../state/store-failure.js';
 import type { Clock } from '../../util/clock.js';
 import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
 import type { AuditEvent, AuditEventType, AuditRecord } from '../audit-record.js';
 import { canonicalJson } from '../canonical-json.js';
-import { buildRecord, verifyChain, type StoredRow } from '../hash-chain.js';
+import {
+  EMPTY_HEAD,
+  buildRecord,
+  verifyChain,
+  type ChainHead,
+  type StoredRow,
+} from '../hash-chain.js';
 
 interface AuditRow {
   seq: string;
@@ -42,6 +49,14 @@ const MAX_LIMIT = 1000;
  * rather than hanging a request behind a stuck writer. */
 const HEAD_LOCK_TIMEOUT = '10s';
 
+/** Appends waiting while a transaction runs are committed together, up to this many. */
+const MAX_BATCH = 64;
+
+interface PendingAppend {
+  readonly event: AuditEvent;
+  readonly at: Date | undefined;
+}
+
 const LOCK_HEAD = {
   name: 'gatehouse_audit_lock_head',
   text: 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
@@ -77,17 +92,28 @@ const HEAD = {
  * locks the one-row chain head (SELECT … FOR UPDATE), so concurrent writers queue on that row:
  * each record gets the next seq and links to the record committed before it, and no writer
  * can lose another's record. The promise resolves after COMMIT (synchronous_commit on).
+ * Within one replica, appends that arrive while a transaction runs share the next one
+ * (group commit), so the head lock and the fsync are paid once per batch, not per record.
  */
 export class PostgresAuditLog implements AuditLog {
   readonly #pool: pg.Pool;
   readonly #clock: Clock;
+  readonly #batches: GroupCommit<PendingAppend, AuditRecord>;
 
   constructor(pool: pg.Pool, clock: Clock) {
     this.#pool = pool;
     this.#clock = clock;
+    this.#batches = new GroupCommit((batch) => this.#appendBatch(batch), MAX_BATCH);
   }
 
   async append(event: AuditEvent, at?: Date): Promise<AuditRecord> {
+    // Malformed events are the caller's bug: refuse them alone, before they join a batch.
+    buildRecord(EMPTY_HEAD, event, at ?? new Date(0));
+    return this.#batches.submit({ event, at });
+  }
+
+  /** One transaction for a whole batch: lock the head, chain and insert each record, commit. */
+  async #appendBatch(batch: readonly PendingAppend[]): Promise<readonly AuditRecord[]> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
@@ -99,14 +125,16 @@ export class PostgresAuditLog implements AuditLog {
       await client.query(`BEGIN; SET LOCAL lock_timeout = '${HEAD_LOCK_TIMEOUT}'`);
       const head = (await client.query<{ seq: string; hash: string }>(LOCK_HEAD)).rows[0];
       if (head === undefined) throw new Error('audit_head row is missing');
-      const record = buildRecord(
-        { seq: Number(head.seq), hash: head.hash },
-        event,
-        at ?? this.#clock(),
-      );
-      await client.query({ ...APPEND, values: toValues(record) });
+      let current: ChainHead = { seq: Number(head.seq), hash: head.hash };
+      const records: AuditRecord[] = [];
+      for (const { event, at } of batch) {
+        const record = buildRecord(current, event, at ?? this.#clock());
+        await client.query({ ...APPEND, values: toValues(record) });
+        records.push(record);
+        current = record;
+      }
       await client.query('COMMIT');
-      return record;
+      return records;
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => undefined);

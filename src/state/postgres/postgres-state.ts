@@ -25,9 +25,11 @@ export async function openPostgresState(url: string, clock: Clock): Promise<Stat
     idle_in_transaction_session_timeout: 60_000,
     keepAlive: true,
   });
-  // Without a listener, an idle client's network error crashes the process; the next query
-  // reports the failure instead. https://node-postgres.com/apis/pool#error
+  // An 'error' event without a listener crashes the process: the pool emits one for idle
+  // clients (https://node-postgres.com/apis/pool#error) and a checked-out client emits its
+  // own when the connection drops between queries. The failing query reports it instead.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   try {
     await migratePostgres(pool, POSTGRES_MIGRATIONS);
   } catch (error) {
