@@ -198,6 +198,26 @@ export const ERRORS = {
     summary: 'The audit store cannot write; nothing runs without an audit record.',
   },
   AUDIT_CHAIN_BROKEN: { status: 500, summary: 'The audit hash chain does not verify.' },
+  AUDIT_FILTER_INVALID: {
+    status: 400,
+    summary: 'An audit filter (user, since, until, grant, type, afterSeq, limit) is not valid.',
+  },
+  AUDIT_EXPORT_MALFORMED: {
+    status: 400,
+    summary: 'The file is not a Gatehouse audit export (header, records, final checkpoint).',
+  },
+  AUDIT_EXPORT_DISCONTINUOUS: {
+    status: 409,
+    summary: 'The export does not continue the previous export: records between them are missing or differ.',
+  },
+  AUDIT_PRUNE_NO_CHECKPOINT: {
+    status: 409,
+    summary: 'No audit checkpoint at or before the prune time; nothing can be pruned verifiably.',
+  },
+  AUDIT_PRUNE_UNSUPPORTED: {
+    status: 501,
+    summary: 'This state store cannot prune the audit log (no controlled retention delete).',
+  },
 
   // --- State store (grants and audit tables, SQLite or PostgreSQL) ---
   STATE_UNAVAILABLE: {
