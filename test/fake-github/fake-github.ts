@@ -66,7 +66,7 @@ export interface RecordedRequest {
   readonly method: string;
   /** Path below the API root (without `/api/v3`), as sent (URL-encoded). */
   readonly path: string;
-  /** Octokit route template that served it, e.g. `GET /repos/{owner}/{repo}/pulls`; null: unknown route. */
+  /** Octokit route template that served it, e.g. `/repos/{owner}/{repo}/pulls`; null: unknown route. */
   readonly route: string | null;
   readonly query: Readonly<Record<string, string>>;
   /** Epoch milliseconds when it arrived. */
@@ -727,7 +727,7 @@ export class FakeGitHub {
       const record: RecordedRequest = {
         method,
         path,
-        route: match === undefined ? null : `${method} ${match.route.template}`,
+        route: match === undefined ? null : match.route.template,
         query: Object.fromEntries(requestUrl.searchParams),
         at: Date.now(),
         actor: actor instanceof FakeHttpError ? null : actorName(actor),

@@ -446,9 +446,9 @@ export class FakeOperations {
     if (method !== 'merge' && method !== 'squash') {
       throw validationFailed([{ resource: 'PullRequest', field: 'merge_method', code: 'invalid' }]);
     }
-    if (options.bypassProtection !== true) this.#checkProtection(repo, pull);
     if (pullMergeable(repo, pull) !== true)
       throw new FakeHttpError(405, 'Pull Request is not mergeable');
+    if (options.bypassProtection !== true) this.#checkProtection(repo, pull);
     const baseHead = branchSha(repo, pull.baseRef)!;
     const outcome = mergeTreeFor(repo, baseHead, pull.headSha);
     if (!outcome.clean) throw new FakeHttpError(405, 'Pull Request is not mergeable');
