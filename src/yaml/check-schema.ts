@@ -158,8 +158,7 @@ function translate(file: string, loaded: LoadedYaml, error: ErrorObject): Diagno
     }
     case 'oneOf':
     case 'anyOf': {
-      // Point at the last of the alternatives that are present (the one to remove), else at
-      // the mapping itself.
+      // Point at the alternative written last (the one to remove), else at the mapping itself.
       const alternatives = ((parent.oneOf ?? parent.anyOf ?? []) as SchemaNode[]).flatMap(
         (branch) => (Array.isArray(branch.required) ? (branch.required as string[]) : []),
       );
@@ -167,7 +166,12 @@ function translate(file: string, loaded: LoadedYaml, error: ErrorObject): Diagno
         data !== null && typeof data === 'object'
           ? alternatives.filter((key) => Object.hasOwn(data, key))
           : [];
-      const target = present.length > 1 ? present[present.length - 1] : undefined;
+      const later = (a: string, b: string): string => {
+        const pa = loaded.positionOf([...path, a], 'key');
+        const pb = loaded.positionOf([...path, b], 'key');
+        return pb.line > pa.line || (pb.line === pa.line && pb.column > pa.column) ? b : a;
+      };
+      const target = present.length > 1 ? present.reduce(later) : undefined;
       const field = target === undefined ? path : [...path, target];
       return make(
         field,

@@ -185,7 +185,11 @@ export function loadYaml(file: string, bytes: Uint8Array | string): LoadedYaml {
     return rejected(dedupe(diagnostics).slice(0, MAX_DIAGNOSTICS));
   }
 
-  if (doc.contents === null) {
+  const contents = doc.contents;
+  if (
+    contents === null ||
+    (isScalar(contents) && contents.value === null && contents.source === '')
+  ) {
     return rejected([at(WHOLE_FILE, 'FILE_EMPTY', EMPTY_MESSAGE)]);
   }
   if (!isMap(doc.contents)) {
