@@ -7,7 +7,7 @@ import { main } from '../../src/cli/main.js';
 import { loadRepoContext } from '../../src/policy/repo-context.js';
 import { directoryReader } from '../../src/requests/local-repository.js';
 import { validateRequestFile } from '../../src/requests/validate-request.js';
-import { captureIo, tempRepository } from './cli-fixture.js';
+import { captureIo, tempRepository } from '../requests/cli-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

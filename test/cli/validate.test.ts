@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { captureIo, tempRepository, VALID_REQUEST } from './cli-fixture.js';
+import { captureIo, tempRepository, VALID_REQUEST } from '../requests/cli-fixture.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const cleanups: (() => Promise<void>)[] = [];

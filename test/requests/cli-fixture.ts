@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CliIo } from '../../src/cli/cli-io.js';
-import { FIXTURE_FILES } from '../requests/fixture-context.js';
+import { FIXTURE_FILES } from './fixture-context.js';
 
 export interface CapturedIo extends CliIo {
   readonly out: () => string;
