@@ -115,6 +115,34 @@ export const ERRORS = {
     status: 403,
     summary: 'A merged request was not activated because its approvals did not suffice.',
   },
+  GRANT_DURATION_CLAMPED: {
+    status: 200,
+    summary: "A grant was cut to its risk level's maximum duration (a notice, not a failure).",
+  },
+  LIFECYCLE_NO_MERGED_PR: {
+    status: 409,
+    summary: 'A request file on the default branch came from no merged pull request; it grants nothing.',
+  },
+  LIFECYCLE_GITHUB_RATE_LIMITED: {
+    status: 503,
+    summary: 'GitHub rate-limited the lifecycle job; it stopped early and resumes on its next run.',
+  },
+  LIFECYCLE_GITHUB_UNAVAILABLE: {
+    status: 503,
+    summary: 'GitHub failed (5xx or unreachable) during a lifecycle job; the next run resumes.',
+  },
+  LIFECYCLE_GITHUB_REFUSED: {
+    status: 502,
+    summary: 'GitHub refused a lifecycle call (a 4xx other than a rate limit).',
+  },
+  LIFECYCLE_TREE_TRUNCATED: {
+    status: 500,
+    summary: 'GitHub truncated the repository tree, so reconcile cannot see every request file.',
+  },
+  LIFECYCLE_REVOCATION_NOT_MERGED: {
+    status: 409,
+    summary: 'Auto-merge of a revocation pull request was refused by GitHub (e.g. branch protection).',
+  },
 
   // --- Identity ---
   AUTH_MISSING: { status: 401, summary: 'No Authorization: Bearer token was sent.' },
