@@ -50,7 +50,6 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
   const app = Fastify({
     ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
     ...(trustProxy === undefined ? {} : { trustProxy: fastifyTrustProxy(trustProxy) }),
     // Strict validation: no type coercion ("10" is not a number) and unknown keys are an
     // error, not silently removed (Fastify's default ajv options do both).

@@ -101,6 +101,8 @@ export interface GatewayFixture {
   readonly engines: ReadonlyMap<string, CountingEngine>;
   readonly mysqlName: string;
   readonly pgName: string;
+  /** The SELECT-only gateway user on both servers (password in ENGINE_ENV). */
+  readonly user: string;
   grant(
     login: string,
     database: string,
@@ -230,6 +232,7 @@ export async function createGatewayFixture(clock: Clock): Promise<GatewayFixture
     engines,
     mysqlName: mdb.name,
     pgName: pdb.name,
+    user,
     async grant(login, database, tables, window) {
       seq += 1;
       const filePath = `access/${database}/${login}-${seq}.yaml`;
