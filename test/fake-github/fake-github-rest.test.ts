@@ -1,4 +1,4 @@
-import { Probot, ProbotOctokit } from 'probot';
+import { createProbot, Probot, ProbotOctokit } from 'probot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAppPrivateKey, startFakeGitHub } from './fake-github.js';
 import type { FakeGitHub } from './fake-github.js';
@@ -100,6 +100,27 @@ describe('fake GitHub: authentication', () => {
     expect(forRepo.id).toBe(installationId);
     // An installation token has no user behind it.
     expect((await status(app.rest.users.getAuthenticated())).status).toBe(403);
+  });
+
+  it('serves Probot configured for GitHub Enterprise through GHE_HOST', async () => {
+    const probot = createProbot({
+      env: {
+        APP_ID: '77',
+        PRIVATE_KEY: privateKey,
+        WEBHOOK_SECRET: 'x',
+        GHE_HOST: fake.host,
+        GHE_PROTOCOL: 'http',
+        LOG_LEVEL: 'fatal',
+      },
+      defaults: { Octokit: QuietOctokit },
+    });
+    const octokit = (await probot.auth(installationId)) as Octokit;
+    expect((await octokit.rest.repos.get(REPO)).data.full_name).toBe(FULL);
+    expect(fake.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/repos/acme/access',
+      actor: 'gatehouse[bot]',
+    });
   });
 
   it('refuses a JWT signed by another key', async () => {
