@@ -53,6 +53,11 @@ const MYSQL: readonly Bypass[] = [
   ],
   ['charset introducer mis-read as a column', "select _utf8mb4'x' from employee", 'SQL_LEXICAL'],
   ['non-ASCII space between tokens', 'select name from employee\u00a0where 1', 'SQL_LEXICAL'],
+  [
+    'backslash in a `quoted identifier`',
+    'select `a\\`, (select amount from salary), `b` from employee',
+    'SQL_LEXICAL',
+  ],
   ['identifier starting with digits', 'select * from 1e1salary', 'SQL_LEXICAL'],
   ['HANDLER', 'handler salary open', 'SQL_STATEMENT_NOT_ALLOWED'],
   ['HANDLER READ', 'handler salary read first', 'SQL_STATEMENT_NOT_ALLOWED'],

@@ -415,7 +415,7 @@ class MysqlWalker {
         if (key === 'type' || key === 'loc') continue;
         const kind = spec[key];
         if (kind === 'expr') this.expr(child, ctes);
-        else if (kind === 'skip') continue;
+        else if (kind === 'skip') this.assertNoQuery(child, value);
         else if (typeof child === 'object' && child !== null)
           this.unresolved(`'${key}' in ${type}`, value);
       }
@@ -496,6 +496,24 @@ class MysqlWalker {
       this.unresolved('aggregate arguments', node);
     }
     if (node.over !== null && node.over !== undefined) this.expr(node.over, ctes);
+  }
+
+  /** Keys skipped as harmless (COLLATE, cast targets, names) must really hold no query,
+   * function call or column: a safety net against a grammar change moving one there. */
+  private assertNoQuery(value: Json | undefined, node: JsonObject): void {
+    if (value === null || typeof value !== 'object') return;
+    if (Array.isArray(value)) {
+      for (const item of value) this.assertNoQuery(item, node);
+      return;
+    }
+    const object = value as JsonObject;
+    if (
+      'ast' in object ||
+      ['select', 'function', 'aggr_func', 'column_ref'].includes(String(object.type))
+    ) {
+      this.unresolved('a query or call in an unexpected place', node);
+    }
+    for (const child of Object.values(object)) this.assertNoQuery(child, node);
   }
 
   private useFunction(name: string, node: JsonObject): void {

@@ -168,6 +168,10 @@ function lex(sql: string): MysqlLexResult {
       }
       const body = sql.slice(i + 1, close);
       if (body.length === 0) refuse('SQL_PARSE_ERROR', 'An empty `` identifier.', i);
+      if (body.includes('\\')) {
+        // MySQL has no escapes in `identifiers`; a parser that had would end this one later.
+        refuse('SQL_LEXICAL', 'Quoted identifiers containing a backslash are not supported.', i);
+      }
       tokens.push({ kind: 'quoted', start: i, end: close + 1, value: body });
       i = close + 1;
       continue;

@@ -422,7 +422,7 @@ class PostgresWalker {
       if (key === 'location') continue;
       const kind = spec[key];
       if (kind === 'node') this.node(value, ctes);
-      else if (kind === 'skip') continue;
+      else if (kind === 'skip') assertNoQuery(value, inner.location);
       else if (typeof value === 'object' && value !== null) {
         this.unresolved(`'${key}' in ${type}`, inner.location);
       }
@@ -617,6 +617,35 @@ class PostgresWalker {
       `The analyser does not understand ${what}; it refuses what it cannot prove safe.`,
       typeof location === 'number' ? location : undefined,
     );
+  }
+}
+
+/** Node types that read relations or run code. A key skipped as harmless (aliases, constants,
+ * names) must not hold one: a safety net should a future parser version move one there. */
+const ACTIVE_NODES = new Set([
+  'SelectStmt',
+  'RangeVar',
+  'FuncCall',
+  'SubLink',
+  'A_Expr',
+  'TypeCast',
+]);
+
+function assertNoQuery(value: Json | undefined, location: Json | undefined): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) assertNoQuery(item, location);
+    return;
+  }
+  for (const [key, child] of Object.entries(value as JsonObject)) {
+    if (ACTIVE_NODES.has(key)) {
+      throw new Refusal(
+        'SQL_UNRESOLVED',
+        `The analyser found ${key} in an unexpected place; it refuses what it cannot prove safe.`,
+        typeof location === 'number' ? location : undefined,
+      );
+    }
+    assertNoQuery(child, location);
   }
 }
 
