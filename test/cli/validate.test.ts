@@ -94,7 +94,7 @@ describe('gatehouse validate', () => {
       {
         file: 'access/hr_prod/too-long.yaml',
         ok: false,
-        risk: null,
+        risk: 'medium',
         errors: [
           {
             line: 6,

@@ -123,7 +123,8 @@ export async function validate(args: readonly string[], io: CliIo): Promise<numb
       context,
       now,
     });
-    const risk = decision !== undefined && decision.kind !== 'error' ? decision.level : null;
+    // A request refused for its duration still has a level: show it.
+    const risk = decision === undefined ? null : (decision.level ?? null);
     results.push({
       file: display(relative),
       ok: diagnostics.length === 0,
