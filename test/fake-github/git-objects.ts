@@ -62,6 +62,12 @@ export type MergeOutcome =
  */
 export class GitObjectStore {
   readonly #objects = new Map<string, GitObject>();
+  // Objects are immutable and content-addressed, so derived answers can be cached forever;
+  // the benchmarks run thousands of PRs and files through the same history.
+  readonly #dates = new Map<string, number>();
+  readonly #mergeBases = new Map<string, string | null>();
+  readonly #between = new Map<string, string[]>();
+  readonly #merges = new Map<string, MergeOutcome>();
 
   has(sha: string): boolean {
     return this.#objects.has(sha);
@@ -258,14 +264,30 @@ export class GitObjectStore {
 
   /** The best common ancestor (newest commit reachable from both), or null. */
   mergeBase(a: string, b: string): string | null {
+    const key = `${a}:${b}`;
+    const cached = this.#mergeBases.get(key);
+    if (cached !== undefined) return cached;
     const fromA = this.ancestors(a);
-    for (const sha of this.walk(b)) if (fromA.has(sha)) return sha;
-    return null;
+    let found: string | null = null;
+    for (const sha of this.walk(b)) {
+      if (fromA.has(sha)) {
+        found = sha;
+        break;
+      }
+    }
+    this.#mergeBases.set(key, found);
+    return found;
   }
 
   /** Commits in `head` but not in `base`, oldest first (what a pull request lists). */
   commitsBetween(base: string, head: string): string[] {
-    return this.log(head, this.ancestors(base)).reverse();
+    const key = `${base}:${head}`;
+    let cached = this.#between.get(key);
+    if (cached === undefined) {
+      cached = this.log(head, this.ancestors(base)).reverse();
+      this.#between.set(key, cached);
+    }
+    return [...cached];
   }
 
   /**
@@ -313,6 +335,15 @@ export class GitObjectStore {
 
   /** Three-way merge of trees at file granularity; both sides changing one file conflicts. */
   mergeTrees(baseTree: string | null, ours: string, theirs: string): MergeOutcome {
+    const key = `${baseTree ?? 'empty'}:${ours}:${theirs}`;
+    const cached = this.#merges.get(key);
+    if (cached !== undefined) return cached;
+    const outcome = this.#mergeTrees(baseTree, ours, theirs);
+    this.#merges.set(key, outcome);
+    return outcome;
+  }
+
+  #mergeTrees(baseTree: string | null, ours: string, theirs: string): MergeOutcome {
     const base = baseTree === null ? new Map<string, TreeFile>() : this.flatten(baseTree);
     const left = this.flatten(ours);
     const right = this.flatten(theirs);
@@ -340,8 +371,13 @@ export class GitObjectStore {
   }
 
   #date(sha: string): number {
-    const commit = this.commit(sha);
-    return commit === undefined ? 0 : Date.parse(commit.committer.date);
+    let date = this.#dates.get(sha);
+    if (date === undefined) {
+      const commit = this.commit(sha);
+      date = commit === undefined ? 0 : Date.parse(commit.committer.date);
+      this.#dates.set(sha, date);
+    }
+    return date;
   }
 
   #store(header: string, body: Buffer, object: GitObject): string {

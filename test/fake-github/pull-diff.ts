@@ -40,12 +40,25 @@ export function compareFiles(repo: RepoRecord, base: string, head: string): Pull
 
 /** Changed files between two trees (null = empty), with line counts and patches. */
 export function diffTrees(repo: RepoRecord, fromTree: string | null, toTree: string): PullFile[] {
+  // Trees are content-addressed, so a diff between two of them never changes.
+  const key = `${fromTree ?? 'empty'}:${toTree}`;
+  let cache = diffCache.get(repo);
+  if (cache === undefined) {
+    cache = new Map();
+    diffCache.set(repo, cache);
+  }
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
   const text = (sha: string | null): string | null =>
     sha === null ? null : (repo.git.blob(sha)?.content.toString('utf8') ?? null);
-  return repo.git
+  const files = repo.git
     .diff(fromTree, toTree)
     .map((change) => ({ ...change, ...lineDiff(text(change.oldSha), text(change.newSha)) }));
+  cache.set(key, files);
+  return files;
 }
+
+const diffCache = new WeakMap<RepoRecord, Map<string, PullFile[]>>();
 
 /** Whether GitHub would be able to merge the PR without conflicts (null: unknown). */
 export function pullMergeable(repo: RepoRecord, pull: PullRecord): boolean | null {
