@@ -246,9 +246,15 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
       });
     }
 
-    const used = authorization.usedGrants
-      .map((index) => active[index])
-      .filter((grant): grant is Grant => grant !== undefined);
+    // A statement that reads no table (`SELECT 1`, `SELECT now()`) uses no grant in
+    // particular; it is allowed because the caller holds active grants on this database, and
+    // those are what the audit record links to.
+    const used =
+      analysis.tables.length === 0
+        ? active
+        : authorization.usedGrants
+            .map((index) => active[index])
+            .filter((grant): grant is Grant => grant !== undefined);
     if (used.length === 0) {
       // An "allowed" with no grant behind it would be an analyser bug: fail closed.
       return refuse(request, now, {

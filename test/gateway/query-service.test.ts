@@ -176,6 +176,17 @@ describe.each([
     if (!outcome.ok) expect(outcome.hint).toContain('employee');
   });
 
+  it('allows a statement that reads no table to a holder of a grant on the database', async () => {
+    const req = request(login, database, 'SELECT 1 AS one');
+    const outcome = await qs.query(req);
+    expect(outcome.ok).toBe(true);
+    if (outcome.ok) expect(outcome.result.rows).toEqual([[1]]);
+    const [attempt] = await recordsOf(req.requestId);
+    expect(attempt?.grantIds).toHaveLength(1);
+    const stranger = await qs.query(request('stranger', database, 'SELECT 1 AS one'));
+    expect(stranger).toMatchObject({ ok: false, code: 'SQL_NO_GRANT' });
+  });
+
   it('refuses what the analyser refuses, audited', async () => {
     const req = request(login, database, 'SELECT 1; SELECT 2');
     const outcome = await qs.query(req);
