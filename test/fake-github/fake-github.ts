@@ -5,33 +5,21 @@
  * `baseUrl: fake.apiUrl`); tests act as people through the driver methods below, which send
  * the signed webhooks GitHub would. How to drive it: docs/testing.md.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { AppJwtVerifier, looksLikeJwt } from './app-jwt.js';
-import { FaultInjector, requestMatches } from './fault-injector.js';
+import { ApiServer } from './api-server.js';
+import type { RecordedRequest } from './api-server.js';
+import { requestMatches } from './fault-injector.js';
 import type { FailureOptions, RequestMatcher } from './fault-injector.js';
 import { DEFAULT_EVENTS, FakeOperations } from './fake-operations.js';
 import { FakeState } from './fake-state.js';
-import type { Account, PullRecord, RepoRecord, ReviewState } from './fake-state.js';
+import type { PullRecord, RepoRecord, ReviewState } from './fake-state.js';
 import { FakeHttpError, notFound } from './http-error.js';
 import { branchSha } from './pull-diff.js';
-import { RateLimiter, rateLimitHeaders } from './rate-limiter.js';
 import { checkRunJson, commentJson, pullJson, reviewJson } from './representations.js';
 import type { Json, Urls } from './representations.js';
-import { Router } from './router.js';
-import type { Actor, RouteResult } from './router.js';
-import { registerAppRoutes } from './routes/app-routes.js';
-import { registerCheckRoutes } from './routes/check-routes.js';
-import { registerContentsRoutes } from './routes/contents-routes.js';
-import { registerCommitRoute, registerGitRoutes } from './routes/git-routes.js';
-import { registerIssueRoutes } from './routes/issue-routes.js';
-import { registerOrgRoutes } from './routes/org-routes.js';
-import { registerPullRoutes } from './routes/pull-routes.js';
 import { WebhookDeliverer } from './webhook-deliverer.js';
 import type { DeliveryMatcher, WebhookDelivery } from './webhook-deliverer.js';
 
+export type { RecordedRequest } from './api-server.js';
 export type { DeliveryMatcher, WebhookDelivery } from './webhook-deliverer.js';
 export type { FailureOptions, RequestMatcher } from './fault-injector.js';
 export { FakeHttpError } from './http-error.js';
@@ -62,20 +50,6 @@ export interface FakeGitHubOptions {
   readonly now?: () => Date;
 }
 
-export interface RecordedRequest {
-  readonly method: string;
-  /** Path below the API root (without `/api/v3`), as sent (URL-encoded). */
-  readonly path: string;
-  /** Octokit route template that served it, e.g. `/repos/{owner}/{repo}/pulls`; null: unknown route. */
-  readonly route: string | null;
-  readonly query: Readonly<Record<string, string>>;
-  /** Epoch milliseconds when it arrived. */
-  readonly at: number;
-  /** `login` of the caller, `app` for a JWT, null when anonymous. */
-  readonly actor: string | null;
-  status: number;
-}
-
 export type ReviewVerdict = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED';
 
 export interface PullRequestSummary {
@@ -88,8 +62,6 @@ export interface PullRequestSummary {
 
 type Files = Readonly<Record<string, string | null>>;
 
-const API_PREFIX = '/api/v3';
-
 export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<FakeGitHub> {
   const fake = new FakeGitHub(options);
   await fake.listen(options.port ?? 0);
@@ -97,21 +69,13 @@ export async function startFakeGitHub(options: FakeGitHubOptions = {}): Promise<
 }
 
 export class FakeGitHub {
-  /** Every API request, in arrival order (for counting calls per event). */
-  readonly requests: RecordedRequest[] = [];
   readonly appId: number;
   readonly #state: FakeState;
   readonly #deliverer: WebhookDeliverer;
-  readonly #faults = new FaultInjector();
-  readonly #limiter: RateLimiter;
-  readonly #router = new Router();
-  readonly #jwt: AppJwtVerifier;
-  readonly #latencyMs: number;
+  readonly #api: ApiServer;
   readonly #events: readonly string[];
-  readonly #server: Server;
   #urls: Urls = { api: '', web: '' };
   #ops: FakeOperations | null = null;
-  #inFlight = 0;
 
   constructor(options: FakeGitHubOptions) {
     this.appId = options.appId ?? 4242;
@@ -124,30 +88,26 @@ export class FakeGitHub {
       { url: options.webhookUrl ?? null, secret: options.webhookSecret ?? 'development' },
       this.appId,
     );
-    this.#limiter = new RateLimiter(options.rateLimit ?? 5000, options.enforceRateLimit ?? false);
-    this.#jwt = new AppJwtVerifier(this.appId, options.privateKeyPem);
-    this.#latencyMs = options.latencyMs ?? 0;
+    this.#api = new ApiServer({
+      state: this.#state,
+      latencyMs: options.latencyMs ?? 0,
+      rateLimit: options.rateLimit ?? 5000,
+      enforceRateLimit: options.enforceRateLimit ?? false,
+      privateKeyPem: options.privateKeyPem,
+    });
     this.#events = options.events ?? DEFAULT_EVENTS;
-    registerAppRoutes(this.#router);
-    registerOrgRoutes(this.#router);
-    registerCheckRoutes(this.#router);
-    registerPullRoutes(this.#router);
-    registerIssueRoutes(this.#router);
-    registerContentsRoutes(this.#router);
-    registerGitRoutes(this.#router);
-    registerCommitRoute(this.#router);
-    this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
   async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, '127.0.0.1', () => resolve());
+    this.#urls = await this.#api.listen(port, (urls) => {
+      this.#ops = new FakeOperations(this.#state, urls, this.#deliverer, this.#events);
+      return this.#ops;
     });
-    const address = this.#server.address() as AddressInfo;
-    const web = `http://127.0.0.1:${address.port}`;
-    this.#urls = { api: `${web}${API_PREFIX}`, web };
-    this.#ops = new FakeOperations(this.#state, this.#urls, this.#deliverer, this.#events);
+  }
+
+  /** Every API request, in arrival order (for counting calls per event). */
+  get requests(): RecordedRequest[] {
+    return this.#api.requests;
   }
 
   /** `http://127.0.0.1:PORT`: the web root; `fake.url + '/api/v3'` is the API. */
@@ -634,11 +594,11 @@ export class FakeGitHub {
 
   /** The next `count` requests matching get `status` (5xx, 403 rate limit, …). */
   failNext(matcher: RequestMatcher, status: number, count = 1, options: FailureOptions = {}): void {
-    this.#faults.add(matcher, status, count, options);
+    this.#api.faults.add(matcher, status, count, options);
   }
 
   clearFailures(): void {
-    this.#faults.clear();
+    this.#api.faults.clear();
   }
 
   /** The next delivery (optionally: matching `'event'` / `'event.action'`) is sent twice, same id. */
@@ -668,16 +628,15 @@ export class FakeGitHub {
   async idle(): Promise<void> {
     for (;;) {
       await this.#deliverer.idle();
-      while (this.#inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      while (this.#api.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 2));
       await new Promise((resolve) => setTimeout(resolve, 5));
-      if (!this.#deliverer.busy && this.#inFlight === 0) return;
+      if (!this.#deliverer.busy && this.#api.inFlight === 0) return;
     }
   }
 
   async close(): Promise<void> {
     await this.#deliverer.idle();
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await this.#api.close();
   }
 
   // ---------------------------------------------------------------- HTTP
@@ -707,189 +666,5 @@ export class FakeGitHub {
       baseRef: pull.baseRef,
       htmlUrl: `${this.#urls.web}/${repo.fullName}/pull/${pull.issue.number}`,
     };
-  }
-
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.#inFlight++;
-    try {
-      const requestUrl = new URL(req.url ?? '/', this.#urls.web);
-      const method = (req.method ?? 'GET').toUpperCase();
-      const rawPath = requestUrl.pathname;
-      // GitHub Enterprise serves the API under /api/v3; github.com-style clients call `/`.
-      const path =
-        rawPath === API_PREFIX
-          ? '/'
-          : rawPath.startsWith(`${API_PREFIX}/`)
-            ? rawPath.slice(API_PREFIX.length)
-            : rawPath;
-      const match = this.#router.match(method, path);
-      const actor = this.#actor(req.headers.authorization);
-      const record: RecordedRequest = {
-        method,
-        path,
-        route: match === undefined ? null : match.route.template,
-        query: Object.fromEntries(requestUrl.searchParams),
-        at: Date.now(),
-        actor: actor instanceof FakeHttpError ? null : actorName(actor),
-        status: 0,
-      };
-      this.requests.push(record);
-      const body = await readBody(req);
-      if (this.#latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#latencyMs));
-      const limitKey = actor instanceof FakeHttpError ? 'anonymous' : rateLimitKey(actor);
-      const { status: limit, refused } = this.#limiter.take(limitKey);
-      const headers = {
-        ...rateLimitHeaders(limit),
-        'x-github-api-version-selected': '2022-11-28',
-        'x-github-media-type': 'github.v3; format=json',
-        'x-github-request-id': randomUUID(),
-      };
-      const result = await this.#answer(
-        record,
-        match,
-        actor,
-        body,
-        requestUrl,
-        req,
-        limit,
-        refused,
-      );
-      record.status = result.status;
-      const finalHeaders: Record<string, string> = { ...headers, ...(result.headers ?? {}) };
-      if (result.raw !== undefined) {
-        res.writeHead(result.status, finalHeaders);
-        res.end(result.raw);
-      } else if (result.status === 204 || result.body === undefined) {
-        res.writeHead(result.status, finalHeaders);
-        res.end();
-      } else {
-        res.writeHead(result.status, {
-          'content-type': 'application/json; charset=utf-8',
-          ...finalHeaders,
-        });
-        res.end(JSON.stringify(result.body));
-      }
-    } catch (error) {
-      // A bug in the fake itself: answer 500 with the reason so the test output shows it.
-      res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(
-        JSON.stringify({
-          message: `Fake GitHub bug: ${error instanceof Error ? error.stack : String(error)}`,
-        }),
-      );
-    } finally {
-      this.#inFlight--;
-    }
-  }
-
-  async #answer(
-    record: RecordedRequest,
-    match: ReturnType<Router['match']>,
-    actor: Actor | FakeHttpError,
-    body: unknown,
-    requestUrl: URL,
-    req: IncomingMessage,
-    limit: ReturnType<RateLimiter['peek']>,
-    refused: boolean,
-  ): Promise<RouteResult> {
-    const fail = (error: FakeHttpError): RouteResult => ({
-      status: error.status,
-      body: error.body,
-      headers: error.headers,
-    });
-    if (body instanceof FakeHttpError) return fail(body);
-    const injected = this.#faults.take(record, limit);
-    if (injected !== undefined) return fail(injected);
-    if (match === undefined) return fail(notFound());
-    if (actor instanceof FakeHttpError) return fail(actor);
-    const auth = match.route.auth;
-    if (auth === 'jwt' && actor.kind !== 'app') {
-      return fail(new FakeHttpError(401, 'A JSON web token could not be decoded'));
-    }
-    if (auth === 'token') {
-      if (actor.kind === 'anonymous')
-        return fail(new FakeHttpError(401, 'Requires authentication'));
-      if (actor.kind === 'app')
-        return fail(new FakeHttpError(403, 'Resource not accessible by integration'));
-    }
-    if (refused) {
-      return fail(
-        new FakeHttpError(403, 'API rate limit exceeded', {}, { 'x-ratelimit-remaining': '0' }),
-      );
-    }
-    try {
-      return await match.route.handler({
-        method: record.method,
-        path: record.path,
-        params: match.params,
-        query: requestUrl.searchParams,
-        body,
-        headers: req.headers,
-        actor,
-        requestUrl,
-        state: this.#state,
-        ops: this.#operations,
-        urls: this.#urls,
-        rateLimit: limit,
-      });
-    } catch (error) {
-      if (error instanceof FakeHttpError) return fail(error);
-      throw error;
-    }
-  }
-
-  #actor(header: string | undefined): Actor | FakeHttpError {
-    if (header === undefined || header === '') return { kind: 'anonymous' };
-    const found = /^(?:token|bearer)\s+(\S+)$/i.exec(header.trim());
-    if (found === null) return new FakeHttpError(401, 'Bad credentials');
-    const token = found[1]!;
-    if (looksLikeJwt(token)) {
-      const problem = this.#jwt.check(token);
-      return problem === null ? { kind: 'app' } : new FakeHttpError(401, problem);
-    }
-    const credential = this.#state.credentials.get(token);
-    if (credential === undefined) return new FakeHttpError(401, 'Bad credentials');
-    if (credential.kind === 'user') return { kind: 'user', account: credential.account };
-    const installation = this.#state.installations.get(credential.installationId);
-    if (installation === undefined || credential.expiresAt.getTime() <= Date.now()) {
-      return new FakeHttpError(401, 'Bad credentials');
-    }
-    return { kind: 'installation', installation, account: this.#state.bot };
-  }
-}
-
-function actorName(actor: Actor): string | null {
-  switch (actor.kind) {
-    case 'anonymous':
-      return null;
-    case 'app':
-      return 'app';
-    default:
-      return actor.account.login;
-  }
-}
-
-/** GitHub budgets per installation (not per token) and per user. */
-function rateLimitKey(actor: Actor): string {
-  switch (actor.kind) {
-    case 'installation':
-      return `installation:${actor.installation.id}`;
-    case 'user':
-      return `user:${actor.account.id}`;
-    default:
-      return actor.kind;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return new FakeHttpError(400, 'Problems parsing JSON');
   }
 }
