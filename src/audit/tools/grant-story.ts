@@ -93,7 +93,11 @@ export function buildGrantStory(grant: Grant | null, records: readonly AuditReco
   const approvedRecords = ordered.filter((r) => r.type === 'grant.approved');
   const grantId = grant?.id ?? activated?.grantIds?.[0] ?? null;
   const prNumber =
-    grant?.prNumber ?? activated?.prNumbers?.[0] ?? requested?.prNumbers?.[0] ?? null;
+    grant?.prNumber ??
+    [activated, requested, refusedActivation, approvedRecords[0]]
+      .map((r) => r?.prNumbers?.[0])
+      .find((n) => n !== undefined) ??
+    null;
 
   // Approvals: the grant holds the reviews that counted (login + review id); approval records
   // say when the gate turned green. Logins from records that the grant lacks are kept too.
@@ -125,7 +129,10 @@ export function buildGrantStory(grant: Grant | null, records: readonly AuditReco
     }
   }
   const queries: StoryQuery[] = ordered
-    .filter((r) => r.type === 'query.attempt')
+    .filter(
+      (r) =>
+        r.type === 'query.attempt' && (grantId === null || (r.grantIds ?? []).includes(grantId)),
+    )
     .map((attempt) => {
       const outcome = outcomes.get(attempt.seq);
       const details = outcome?.details ?? {};
@@ -201,7 +208,11 @@ export function buildGrantStory(grant: Grant | null, records: readonly AuditReco
     pullRequest: {
       number: prNumber,
       url:
-        grant?.prUrl ?? activated?.prUrl ?? requested?.prUrl ?? approvedRecords[0]?.prUrl ?? null,
+        grant?.prUrl ??
+        [activated, requested, refusedActivation, approvedRecords[0]]
+          .map((r) => r?.prUrl)
+          .find((url) => url !== undefined && url !== null) ??
+        null,
     },
     approvals: [...approvals.values()],
     activation: {
