@@ -157,7 +157,6 @@ export async function startGatehouse(
 
   const databases = options.databases ?? (await readDatabases(config));
   await initSqlAnalysis();
-  const state = await openState(config.state, clock);
 
   // One engine per database, created now so that a database setting that cannot work (a
   // missing password variable, an unreadable CA) stops the start naming the key. Pools are
@@ -173,7 +172,6 @@ export async function startGatehouse(
     }
   } catch (error) {
     await closeEngines();
-    await state.close().catch(() => undefined);
     throw error;
   }
   const engineFor = (id: string): Engine => {
@@ -181,6 +179,16 @@ export async function startGatehouse(
     if (engine === undefined) throw new GatehouseError('UNKNOWN_DATABASE', `No database '${id}'.`);
     return engine;
   };
+
+  // Opened only once everything above validated, so a configuration error leaves no state
+  // file behind.
+  let state: State;
+  try {
+    state = await openState(config.state, clock);
+  } catch (error) {
+    await closeEngines();
+    throw error;
+  }
 
   let probot: Probot | null = null;
   let server: FastifyInstance | null = null;

@@ -203,3 +203,20 @@ describe('configured clock (test-only)', () => {
     expect(clock().getTime()).toBeGreaterThanOrEqual(before + 3_600_000);
   });
 });
+
+describe('docs/configuration.md', () => {
+  it('documents every key the config reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const source = readFileSync(new URL('../../src/config/config.ts', import.meta.url), 'utf8');
+    const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const keys = new Set(
+      [
+        ...source.matchAll(
+          /'((?:GATEHOUSE_|GHE_)[A-Z_]+|PORT|HOST|APP_ID|PRIVATE_KEY(?:_PATH)?|WEBHOOK_SECRET)'/g,
+        ),
+      ].map((m) => m[1]),
+    );
+    expect(keys.size).toBeGreaterThan(20);
+    for (const key of keys) expect(docs, key).toContain(`\`${key}\``);
+  });
+});
