@@ -104,6 +104,14 @@ export const ERRORS = {
     status: 400,
     summary: 'Nobody can approve: no user, no team and no CODEOWNER qualifies.',
   },
+  PR_OPEN_FAILED: {
+    status: 502,
+    summary: 'The pull request could not be opened through the GitHub API.',
+  },
+  PR_TOKEN_MISSING: {
+    status: 401,
+    summary: 'No GitHub token: set GATEHOUSE_TOKEN or GITHUB_TOKEN, or run gh auth login.',
+  },
   PR_CHANGES_REQUESTED: {
     status: 403,
     summary: 'A qualifying reviewer requested changes; their latest review blocks the request.',
