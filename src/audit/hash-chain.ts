@@ -130,6 +130,9 @@ function integers(field: string, values: readonly number[] | undefined): readonl
 export interface ChainSource {
   /** Up to `limit` rows with seq > afterSeq (and <= upToSeq when given), in seq order. */
   rows(afterSeq: number, limit: number, upToSeq?: number): Promise<readonly StoredRow[]>;
+  /** Where the retained log starts: EMPTY_HEAD, or after a retention prune the retained
+   * checkpoint's predecessor (seq and hash), so the chain is verified from there. */
+  anchor(): Promise<ChainHead>;
   /** The head as stored next to the log (updated in the same transaction as each append). */
   head(): Promise<ChainHead>;
 }
@@ -137,15 +140,18 @@ export interface ChainSource {
 const BATCH = 1000;
 
 /**
- * Streams the log in seq order and recomputes every hash; stops at the FIRST broken record.
+ * Streams the log in seq order from its anchor and recomputes every hash; stops at the FIRST
+ * broken record. The first retained record must link to the anchor (after a prune it is the
+ * retained checkpoint, whose details name the same head, so the anchor is provable).
  *
  * Rows are read before the head; since a record and the head move in one transaction, the
  * head read afterwards covers every row seen, so records appended meanwhile are not mistaken
  * for tampering, and a head that is behind the rows means records were forged past it.
  */
 export async function verifyChain(source: ChainSource): Promise<ChainVerification> {
-  let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  const anchor = await source.anchor();
+  let expectedSeq = anchor.seq + 1;
+  let prevHash = anchor.hash;
   let previous: AuditRecord | null = null;
   let records = 0;
   const broken = (firstBrokenSeq: number, problem: ChainProblem, reason: string) =>
@@ -223,7 +229,14 @@ export async function verifyChain(source: ChainSource): Promise<ChainVerificatio
   };
 
   const first = await pass();
-  if (first) return first;
+  if (first) {
+    // A prune that committed between reading the anchor and the first rows is not tampering.
+    if (records === 0 && !first.ok && first.problem === 'missing') {
+      const moved = await source.anchor();
+      if (moved.seq !== anchor.seq) return verifyChain(source);
+    }
+    return first;
+  }
   const head = await source.head();
   if (head.seq > expectedSeq - 1) {
     // Appended while we streamed, or removed from the tail: read up to the head and decide.

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent, AuditRecord } from '../../src/audit/audit-record.js';
 import { compareCheckpoints, writeCheckpoint } from '../../src/audit/checkpoint.js';
 import { GENESIS_HASH, buildRecord } from '../../src/audit/hash-chain.js';
+import { supportsPrune } from '../../src/audit/tools/prune.js';
 import { openState, type State } from '../../src/state/open-state.js';
 import { ADAPTERS, type AdapterFixture } from './support/adapters.js';
 import { MINUTE, T0, at, manualClock } from './support/samples.js';
@@ -324,6 +325,59 @@ for (const adapter of ADAPTERS) {
       });
       await state.audit.append(queryEvent(5));
       expect(await state.audit.verify()).toMatchObject({ ok: true, records: 5 });
+    });
+
+    describe('retention prune (the one controlled delete)', () => {
+      async function logWithCheckpoint() {
+        const records = await appendMany(10);
+        const checkpoint = await writeCheckpoint(state.audit);
+        for (let i = 12; i <= 14; i++) await state.audit.append(queryEvent(i), at(i * MINUTE));
+        return { records, checkpoint };
+      }
+      const pruning = () => {
+        const audit = state.audit;
+        if (!supportsPrune(audit)) throw new Error(`${adapter.name} store cannot prune`);
+        return audit;
+      };
+
+      it('deletes the records before a checkpoint and verifies from it', async () => {
+        const { records, checkpoint } = await logWithCheckpoint();
+        expect(await pruning().pruneBefore(checkpoint.seq)).toEqual({
+          deleted: 10,
+          anchor: { seq: 10, hash: records[9]!.hash },
+        });
+        expect((await state.audit.query({})).map((r) => r.seq)).toEqual([11, 12, 13, 14]);
+        expect(await state.audit.query({ grantId: 'g_00000000000000000001' })).toEqual([
+          expect.objectContaining({ seq: 13 }),
+        ]);
+        expect(await state.audit.verify()).toMatchObject({ ok: true, records: 4 });
+        await state.audit.append(queryEvent(15));
+        expect(await state.audit.verify()).toMatchObject({ ok: true, records: 5 });
+        // The guards are back: the log is append-only again.
+        await expect(fixture.admin('DELETE FROM audit_log WHERE seq = 12')).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(fixture.admin('UPDATE audit_anchor SET seq = 3')).rejects.toThrow(/forward/);
+      });
+
+      it('refuses a seq that is not a checkpoint, or one that is already first', async () => {
+        const { checkpoint } = await logWithCheckpoint();
+        await expect(pruning().pruneBefore(5)).rejects.toThrow(RangeError);
+        await pruning().pruneBefore(checkpoint.seq);
+        await expect(pruning().pruneBefore(checkpoint.seq)).rejects.toThrow(RangeError);
+        expect(await count()).toBe(4);
+      });
+
+      it('still detects tampering after a prune', async () => {
+        const { checkpoint } = await logWithCheckpoint();
+        await pruning().pruneBefore(checkpoint.seq);
+        await fixture.dropAuditProtection();
+        await fixture.admin('DELETE FROM audit_log WHERE seq = 11');
+        expect(await state.audit.verify()).toMatchObject({
+          firstBrokenSeq: 11,
+          problem: 'missing',
+        });
+      });
     });
 
     it('two State objects appending concurrently never fork the chain or lose a record', async () => {

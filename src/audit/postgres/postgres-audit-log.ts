@@ -4,6 +4,7 @@ import { pageSize } from '../../state/page-size.js';
 import { storeFailure } from '../../state/store-failure.js';
 import type { Clock } from '../../util/clock.js';
 import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
+import type { AuditPruning } from '../tools/prune.js';
 import type { AuditEvent, AuditEventType, AuditRecord } from '../audit-record.js';
 import { canonicalJson } from '../canonical-json.js';
 import {
@@ -82,6 +83,10 @@ const ROWS_UP_TO = {
   name: 'gatehouse_audit_rows_up_to',
   text: `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
 };
+const ANCHOR = {
+  name: 'gatehouse_audit_anchor',
+  text: 'SELECT seq, hash FROM audit_anchor WHERE id = 1',
+};
 const HEAD = {
   name: 'gatehouse_audit_head',
   text: 'SELECT seq, hash FROM audit_head WHERE id = 1',
@@ -95,7 +100,7 @@ const HEAD = {
  * Within one replica, appends that arrive while a transaction runs share the next one
  * (group commit), so the head lock and the fsync are paid once per batch, not per record.
  */
-export class PostgresAuditLog implements AuditLog {
+export class PostgresAuditLog implements AuditLog, AuditPruning {
   readonly #pool: pg.Pool;
   readonly #clock: Clock;
   readonly #batches: GroupCommit<PendingAppend, AuditRecord>;
@@ -142,6 +147,37 @@ export class PostgresAuditLog implements AuditLog {
     } finally {
       // After a failure the connection is discarded rather than trusted again.
       client.release(failure);
+    }
+  }
+
+  /**
+   * Retention (issue 6): deletes every record before the `audit.checkpoint` at `checkpointSeq`
+   * and moves the anchor to it, through the one controlled SECURITY DEFINER function of
+   * migration 2 (it holds the chain head, so appends wait). Throws RangeError when
+   * `checkpointSeq` is not a checkpoint or nothing lies before it.
+   */
+  async pruneBefore(
+    checkpointSeq: number,
+  ): Promise<{ readonly deleted: number; readonly anchor: ChainHead }> {
+    try {
+      const result = await this.#pool.query<{
+        deleted: string;
+        anchor_seq: string;
+        anchor_hash: string;
+      }>('SELECT deleted, anchor_seq, anchor_hash FROM gatehouse_audit_prune_before($1)', [
+        checkpointSeq,
+      ]);
+      const row = result.rows[0];
+      if (row === undefined) throw new Error('the prune function returned nothing');
+      return {
+        deleted: Number(row.deleted),
+        anchor: { seq: Number(row.anchor_seq), hash: row.anchor_hash },
+      };
+    } catch (error) {
+      if ((error as { code?: unknown }).code === '22023') {
+        throw new RangeError((error as Error).message);
+      }
+      throw storeFailure('STATE_UNAVAILABLE', 'audit prune failed', error);
     }
   }
 
@@ -192,15 +228,18 @@ export class PostgresAuditLog implements AuditLog {
                 });
           return result.rows.map(toStoredRow);
         },
-        head: async () => {
-          const row = (await this.#pool.query<{ seq: string; hash: string }>(HEAD)).rows[0];
-          if (row === undefined) throw new Error('audit_head row is missing');
-          return { seq: Number(row.seq), hash: row.hash };
-        },
+        anchor: async () => this.#single(ANCHOR, 'audit_anchor'),
+        head: async () => this.#single(HEAD, 'audit_head'),
       });
     } catch (error) {
       throw storeFailure('STATE_UNAVAILABLE', 'audit verify failed', error);
     }
+  }
+
+  async #single(query: pg.QueryConfig, table: string): Promise<ChainHead> {
+    const row = (await this.#pool.query<{ seq: string; hash: string }>(query)).rows[0];
+    if (row === undefined) throw new Error(`${table} row is missing`);
+    return { seq: Number(row.seq), hash: row.hash };
   }
 }
 

@@ -1,9 +1,11 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import { pageSize } from '../../state/page-size.js';
+import { SQLITE_AUDIT_DELETE_GUARDS } from '../../state/sqlite/sqlite-migrations.js';
 import { storeFailure } from '../../state/store-failure.js';
 import type { Clock } from '../../util/clock.js';
 import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
+import type { AuditPruning } from '../tools/prune.js';
 import type { AuditEventType, AuditEvent, AuditRecord } from '../audit-record.js';
 import { canonicalJson } from '../canonical-json.js';
 import { buildRecord, verifyChain, type ChainHead, type StoredRow } from '../hash-chain.js';
@@ -44,13 +46,14 @@ const MAX_LIMIT = 1000;
  * single write lock serialises writers, across connections and processes, so the chain never
  * forks) and, with synchronous=FULL in WAL mode, is on disk when the promise resolves.
  */
-export class SqliteAuditLog implements AuditLog {
+export class SqliteAuditLog implements AuditLog, AuditPruning {
   readonly #db: BetterSqlite3.Database;
   readonly #clock: Clock;
   readonly #append: (event: AuditEvent, at: Date | undefined) => AuditRecord;
   readonly #rows: BetterSqlite3.Statement;
   readonly #rowsUpTo: BetterSqlite3.Statement;
   readonly #head: BetterSqlite3.Statement;
+  readonly #anchor: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database, clock: Clock) {
     this.#db = db;
@@ -74,6 +77,7 @@ export class SqliteAuditLog implements AuditLog {
     });
     this.#append = (event, at) => tx.immediate(event, at);
     this.#head = head;
+    this.#anchor = db.prepare('SELECT seq, hash FROM audit_anchor WHERE id = 1');
     this.#rows = db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?`);
     this.#rowsUpTo = db.prepare(
       `SELECT ${COLUMNS} FROM audit_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
@@ -85,6 +89,47 @@ export class SqliteAuditLog implements AuditLog {
       return this.#append(event, at);
     } catch (error) {
       throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
+    }
+  }
+
+  /**
+   * Retention (issue 6): deletes every record before the `audit.checkpoint` at `checkpointSeq`
+   * and moves the anchor to it, in one write transaction that drops the DELETE guards and
+   * recreates them before it commits, so no other connection ever sees the log unguarded.
+   * Throws RangeError when `checkpointSeq` is not a checkpoint or nothing lies before it.
+   */
+  async pruneBefore(
+    checkpointSeq: number,
+  ): Promise<{ readonly deleted: number; readonly anchor: ChainHead }> {
+    const db = this.#db;
+    const prune = db.transaction(() => {
+      const anchor = this.#anchor.get() as ChainHead;
+      const checkpoint = db
+        .prepare('SELECT type, prev_hash FROM audit_log WHERE seq = ?')
+        .get(checkpointSeq) as { type: string; prev_hash: string } | undefined;
+      if (checkpoint?.type !== 'audit.checkpoint') {
+        throw new RangeError(`record ${checkpointSeq} is not an audit.checkpoint`);
+      }
+      if (checkpointSeq <= anchor.seq + 1) {
+        throw new RangeError(`checkpoint ${checkpointSeq} is already the first retained record`);
+      }
+      for (const guard of SQLITE_AUDIT_DELETE_GUARDS) db.exec(`DROP TRIGGER ${guard.name}`);
+      db.prepare('DELETE FROM audit_grant_ref WHERE seq < ?').run(checkpointSeq);
+      db.prepare('DELETE FROM audit_pr_ref WHERE seq < ?').run(checkpointSeq);
+      const deleted = db.prepare('DELETE FROM audit_log WHERE seq < ?').run(checkpointSeq).changes;
+      for (const guard of SQLITE_AUDIT_DELETE_GUARDS) db.exec(guard.sql);
+      const moved = { seq: checkpointSeq - 1, hash: checkpoint.prev_hash };
+      db.prepare('UPDATE audit_anchor SET seq = ?, hash = ? WHERE id = 1').run(
+        moved.seq,
+        moved.hash,
+      );
+      return { deleted, anchor: moved };
+    });
+    try {
+      return prune.immediate();
+    } catch (error) {
+      if (error instanceof RangeError) throw error;
+      throw storeFailure('STATE_UNAVAILABLE', 'audit prune failed', error);
     }
   }
 
@@ -135,6 +180,7 @@ export class SqliteAuditLog implements AuditLog {
           ) as AuditRow[];
           return rows.map(toStoredRow);
         },
+        anchor: async () => this.#anchor.get() as ChainHead,
         head: async () => this.#head.get() as ChainHead,
       });
     } catch (error) {

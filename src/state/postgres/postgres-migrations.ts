@@ -87,8 +87,8 @@ CREATE TABLE audit_head (
 INSERT INTO audit_head (id, seq, hash)
   VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
 
--- Append-only at the database level. The retention prune of issue 6 must go through one
--- controlled, audited SECURITY DEFINER function, never by disabling these triggers.
+-- Append-only at the database level. Records leave the log only through the retention
+-- function of migration 2 (gatehouse_audit_prune_before), never by dropping these triggers.
 CREATE FUNCTION gatehouse_refuse_audit_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
@@ -121,6 +121,75 @@ CREATE TRIGGER audit_head_advance_only BEFORE UPDATE OR DELETE ON audit_head
   FOR EACH ROW EXECUTE FUNCTION gatehouse_audit_head_advance_only();
 CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
   FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_refuse_audit_change();
+`,
+  },
+  {
+    version: 2,
+    name: 'audit anchor and controlled retention prune',
+    sql: `
+-- Where the retained log starts: (0, zeros) until a prune removes records before a retained
+-- checkpoint; then that checkpoint's predecessor. Only moves forward.
+CREATE TABLE audit_anchor (
+  id   integer PRIMARY KEY CHECK (id = 1),
+  seq  bigint NOT NULL,
+  hash text NOT NULL
+);
+INSERT INTO audit_anchor (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE FUNCTION gatehouse_audit_anchor_forward_only() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF TG_OP <> 'UPDATE' OR NEW.id <> OLD.id OR NEW.seq <= OLD.seq THEN
+    RAISE EXCEPTION 'audit_anchor only moves forward: % refused', TG_OP
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END
+$fn$;
+CREATE TRIGGER audit_anchor_forward_only BEFORE UPDATE OR DELETE ON audit_anchor
+  FOR EACH ROW EXECUTE FUNCTION gatehouse_audit_anchor_forward_only();
+CREATE TRIGGER audit_anchor_no_truncate BEFORE TRUNCATE ON audit_anchor
+  FOR EACH STATEMENT EXECUTE FUNCTION gatehouse_refuse_audit_change();
+
+-- The ONE way records leave the log (issue 6, retention): deletes every record before a
+-- retained audit.checkpoint and moves the anchor to it, in one transaction that holds the
+-- chain head (appends wait) and turns the append-only triggers off only inside itself.
+-- SECURITY DEFINER: an application role may be granted EXECUTE on this function without
+-- ever holding DELETE on the audit tables. Refusals use SQLSTATE 22023.
+CREATE FUNCTION gatehouse_audit_prune_before(checkpoint_seq bigint)
+  RETURNS TABLE (deleted bigint, anchor_seq bigint, anchor_hash text)
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $fn$
+DECLARE
+  cp_type text;
+  cp_prev text;
+  current_anchor bigint;
+  n bigint;
+BEGIN
+  PERFORM 1 FROM audit_head WHERE id = 1 FOR UPDATE;
+  SELECT seq INTO current_anchor FROM audit_anchor WHERE id = 1 FOR UPDATE;
+  SELECT type, prev_hash INTO cp_type, cp_prev FROM audit_log WHERE seq = checkpoint_seq;
+  IF cp_type IS DISTINCT FROM 'audit.checkpoint' THEN
+    RAISE EXCEPTION 'record % is not an audit.checkpoint', checkpoint_seq
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF checkpoint_seq <= current_anchor + 1 THEN
+    RAISE EXCEPTION 'checkpoint % is already the first retained record', checkpoint_seq
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only;
+  ALTER TABLE audit_grant_ref DISABLE TRIGGER audit_grant_ref_append_only;
+  ALTER TABLE audit_pr_ref DISABLE TRIGGER audit_pr_ref_append_only;
+  DELETE FROM audit_grant_ref WHERE seq < checkpoint_seq;
+  DELETE FROM audit_pr_ref WHERE seq < checkpoint_seq;
+  DELETE FROM audit_log WHERE seq < checkpoint_seq;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only;
+  ALTER TABLE audit_grant_ref ENABLE TRIGGER audit_grant_ref_append_only;
+  ALTER TABLE audit_pr_ref ENABLE TRIGGER audit_pr_ref_append_only;
+  UPDATE audit_anchor SET seq = checkpoint_seq - 1, hash = cp_prev WHERE id = 1;
+  RETURN QUERY SELECT n, checkpoint_seq - 1, cp_prev;
+END
+$fn$;
+REVOKE ALL ON FUNCTION gatehouse_audit_prune_before(bigint) FROM PUBLIC;
 `,
   },
 ];

@@ -104,4 +104,38 @@ CREATE TRIGGER audit_head_no_delete BEFORE DELETE ON audit_head
   BEGIN SELECT RAISE(ABORT, 'audit_head cannot be deleted'); END;
 `,
   },
+  {
+    version: 2,
+    name: 'audit anchor for retention',
+    sql: `
+-- Where the retained log starts: (0, zeros) until a prune removes records before a retained
+-- checkpoint; then that checkpoint's predecessor. Only moves forward.
+CREATE TABLE audit_anchor (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_anchor (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE TRIGGER audit_anchor_forward_only BEFORE UPDATE ON audit_anchor
+  WHEN NEW.id <> OLD.id OR NEW.seq <= OLD.seq
+  BEGIN SELECT RAISE(ABORT, 'audit_anchor only moves forward'); END;
+CREATE TRIGGER audit_anchor_no_delete BEFORE DELETE ON audit_anchor
+  BEGIN SELECT RAISE(ABORT, 'audit_anchor cannot be deleted'); END;
+`,
+  },
 ];
+
+/**
+ * The DELETE guards of migration 1, which the retention prune drops and recreates inside its
+ * own write transaction (SQLite DDL is transactional; no other connection ever sees them gone).
+ * Must stay identical to migration 1.
+ */
+export const SQLITE_AUDIT_DELETE_GUARDS: readonly {
+  readonly name: string;
+  readonly sql: string;
+}[] = ['audit_log', 'audit_grant_ref', 'audit_pr_ref'].map((table) => ({
+  name: `${table}_no_delete`,
+  sql: `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${table} is append-only: DELETE refused'); END;`,
+}));
