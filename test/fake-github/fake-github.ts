@@ -406,19 +406,12 @@ export class FakeGitHub {
     number: number;
     reviewId: number;
     by: string;
-    message?: string;
   }): Promise<void> {
     const repo = this.#repo(input.repo);
     const pull = this.#pull(repo, input.number);
     const review = pull.reviews.find((r) => r.id === input.reviewId);
     if (review === undefined) throw notFound();
-    this.#operations.dismissReview(
-      repo,
-      pull,
-      review,
-      input.message ?? 'Dismissed',
-      this.#state.ensureUser(input.by),
-    );
+    this.#operations.dismissReview(repo, pull, review, this.#state.ensureUser(input.by));
   }
 
   async editReview(input: {

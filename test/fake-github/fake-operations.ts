@@ -178,7 +178,7 @@ export class FakeOperations {
       if (repo.protection.get(pull.baseRef)?.dismissStaleReviews === true) {
         for (const review of pull.reviews) {
           if (review.state === 'APPROVED')
-            this.dismissReview(repo, pull, review, 'Stale review dismissed', this.#state.webFlow);
+            this.dismissReview(repo, pull, review, this.#state.webFlow);
         }
       }
       this.#emitPull(repo, pull, 'synchronize', pusher, { before: previous, after: sha });
@@ -386,13 +386,8 @@ export class FakeOperations {
     return review;
   }
 
-  dismissReview(
-    repo: RepoRecord,
-    pull: PullRecord,
-    review: ReviewRecord,
-    message: string,
-    actor: Account,
-  ): void {
+  /** The dismissal message is required by the API but not part of any payload, so not kept. */
+  dismissReview(repo: RepoRecord, pull: PullRecord, review: ReviewRecord, actor: Account): void {
     if (review.state !== 'APPROVED' && review.state !== 'CHANGES_REQUESTED') {
       const what =
         review.state === 'PENDING'
@@ -403,7 +398,7 @@ export class FakeOperations {
       throw new FakeHttpError(422, `Can not dismiss a ${what} pull request review`);
     }
     review.state = 'DISMISSED';
-    this.#emitReview(repo, pull, review, 'dismissed', actor, { dismissal_message: message });
+    this.#emitReview(repo, pull, review, 'dismissed', actor);
   }
 
   editReview(
@@ -776,16 +771,11 @@ export class FakeOperations {
     extra: Json = {},
   ): void {
     if (!this.#wants(repo, 'pull_request_review')) return;
-    const { dismissal_message: dismissal, ...rest } = extra;
-    const reviewPayload = reviewJson(this.#urls, repo, this.#state, pull, review, true);
     this.#emit(repo, 'pull_request_review', sender, {
       action,
-      review:
-        dismissal === undefined
-          ? reviewPayload
-          : { ...reviewPayload, dismissal_message: dismissal },
+      review: reviewJson(this.#urls, repo, this.#state, pull, review, true),
       pull_request: pullJson(this.#urls, repo, this.#state, pull, false),
-      ...rest,
+      ...extra,
     });
   }
 

@@ -158,8 +158,9 @@ export function registerPullRoutes(router: Router): void {
       const repo = repoOf(ctx);
       const pull = pullOf(ctx, repo);
       const review = reviewOf(ctx, pull);
-      const message = requiredString(bodyObject(ctx), 'message', 'PullRequestReview');
-      ctx.ops.dismissReview(repo, pull, review, message, actorAccount(ctx));
+      // GitHub requires a message; it is shown in the timeline, not returned anywhere.
+      requiredString(bodyObject(ctx), 'message', 'PullRequestReview');
+      ctx.ops.dismissReview(repo, pull, review, actorAccount(ctx));
       return json(200, reviewJson(ctx.urls, repo, ctx.state, pull, review, false));
     },
   );
