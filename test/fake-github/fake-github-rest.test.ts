@@ -644,3 +644,61 @@ describe('fake GitHub: pagination, request log, failures', () => {
     expect((await octokit.rest.repos.get(REPO)).data.full_name).toBe(FULL);
   });
 });
+
+describe('fake GitHub: driver details', () => {
+  it('dismisses stale approvals on push when protection says so, and uses the injected clock', async () => {
+    const now = new Date('2030-01-02T03:04:05.678Z');
+    const local = await startFakeGitHub({ now: () => now });
+    try {
+      await local.createRepo('acme', 'access', { files: { 'a.txt': 'a\n' } });
+      local.protectBranch('acme/access', 'main', { dismissStaleReviews: true });
+      await local.pushCommit({
+        repo: 'acme/access',
+        branch: 'x',
+        author: 'alice',
+        files: { 'a.txt': 'b\n' },
+      });
+      const pr = await local.openPullRequest({
+        repo: 'acme/access',
+        head: 'x',
+        title: 't',
+        author: 'alice',
+      });
+      const review = await local.review({
+        repo: 'acme/access',
+        number: pr.number,
+        reviewer: 'bob',
+        state: 'APPROVED',
+      });
+      await local.pushCommit({
+        repo: 'acme/access',
+        branch: 'x',
+        author: 'alice',
+        files: { 'a.txt': 'c\n' },
+      });
+      expect(local.reviews('acme/access', pr.number).map((r) => [r['id'], r['state']])).toEqual([
+        [review.id, 'DISMISSED'],
+      ]);
+      expect(local.pullRequest('acme/access', pr.number)['created_at']).toBe(
+        '2030-01-02T03:04:05Z',
+      );
+      await local.closePullRequest({ repo: 'acme/access', number: pr.number, by: 'alice' });
+      await local.reopenPullRequest({ repo: 'acme/access', number: pr.number, by: 'alice' });
+      expect(local.pullRequest('acme/access', pr.number)['state']).toBe('open');
+      // Without a webhook URL the deliveries are recorded, not sent.
+      await local.idle();
+      expect(local.deliveriesOf('pull_request').map((d) => [d.action, d.state])).toEqual([
+        ['opened', 'skipped'],
+        ['synchronize', 'skipped'],
+        ['closed', 'skipped'],
+        ['reopened', 'skipped'],
+      ]);
+      expect(local.deliveriesOf('pull_request_review').map((d) => d.action)).toEqual([
+        'submitted',
+        'dismissed',
+      ]);
+    } finally {
+      await local.close();
+    }
+  });
+});
