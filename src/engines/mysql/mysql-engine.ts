@@ -160,7 +160,12 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
           session.flavour === 'mariadb'
             ? `max_statement_time = ${(options.timeoutMs / 1000).toFixed(3)}`
             : `max_execution_time = ${options.timeoutMs}`;
-        await run(core, `SET SESSION ${limit}, time_zone = '+00:00'`);
+        // sql_mode pinned so ANSI_QUOTES / NO_BACKSLASH_ESCAPES / PIPES_AS_CONCAT from a server
+        // default cannot change how the text the analyser approved is read (anchors §6).
+        await run(
+          core,
+          `SET SESSION ${limit}, time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'`,
+        );
         // Both: DDL commits implicitly and would run in a NEW transaction, outside a READ
         // ONLY one opened by START TRANSACTION alone (seen on MariaDB 10.11: CREATE TABLE
         // succeeded); the session characteristic covers that implicit transaction too.

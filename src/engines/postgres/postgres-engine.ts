@@ -74,6 +74,9 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
             "SET LOCAL DateStyle = 'ISO, YMD'",
             "SET LOCAL IntervalStyle = 'postgres'",
             "SET LOCAL bytea_output = 'hex'",
+            // The analyser reads '\\' in strings as PostgreSQL does with this on (the default
+            // since 9.1); pin it so a session default cannot change where a string ends.
+            'SET LOCAL standard_conforming_strings = on',
           ].join('; '),
         );
         const collector = new RowCollector(options);
