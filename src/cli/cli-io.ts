@@ -14,6 +14,6 @@ export const processIo = (): CliIo => ({
 });
 
 /** Exit codes shared by every command (documented in docs/cli.md). */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNREACHABLE: 3 } as const;
 
 export type Command = (args: readonly string[], io: CliIo) => Promise<number>;

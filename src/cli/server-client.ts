@@ -5,11 +5,13 @@
  */
 import { execFile } from 'node:child_process';
 import type { ErrorCode } from '../errors/catalogue.js';
+import { EXIT } from './cli-io.js';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000';
 
-/** Exit code when the server cannot be reached (docs/cli.md); 0, 1 and 2 are in cli-io. */
-export const EXIT_UNREACHABLE = 3;
+/** Exit code when the server cannot be reached (docs/cli.md); kept as a name for the commands
+ * that import it from here. */
+export const EXIT_UNREACHABLE = EXIT.UNREACHABLE;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
