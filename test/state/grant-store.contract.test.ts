@@ -79,6 +79,21 @@ for (const adapter of ADAPTERS) {
       for (const g of active) expect(isGrantActive(g, at(2 * MINUTE))).toBe(true);
     });
 
+    it('activeFor and list compare logins case-insensitively, as GitHub does', async () => {
+      const mixed = sampleGrant({ requester: 'Alice' });
+      await state.grants.insert(mixed);
+      expect(
+        (await state.grants.activeFor('alice', 'hr_prod', at(MINUTE))).map((g) => g.id),
+      ).toEqual([mixed.id]);
+      expect(
+        (await state.grants.activeFor('ALICE', 'hr_prod', at(MINUTE))).map((g) => g.id),
+      ).toEqual([mixed.id]);
+      expect((await state.grants.list({ requester: 'aLiCe' })).map((g) => g.id)).toEqual([
+        mixed.id,
+      ]);
+      expect(await state.grants.activeFor('alicex', 'hr_prod', at(MINUTE))).toEqual([]);
+    });
+
     it('list filters by requester, database, PR, file, activeAt, unrevoked and limit', async () => {
       const a = sampleGrant({ expiresAt: at(HOUR) });
       const b = sampleGrant({ requester: 'bob', activatedAt: at(1) });

@@ -32,7 +32,7 @@ for (const adapter of ADAPTERS) {
       const rows = await fixture.adminQuery<{ version: number; name: string }>(
         'SELECT version, name FROM schema_migrations ORDER BY version',
       );
-      expect(rows.map((r) => r.version)).toEqual([1, 2]);
+      expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
       expect((await again.grants.get(grant.id))?.id).toBe(grant.id);
       expect(await again.audit.verify()).toMatchObject({ ok: true, records: 1 });
     });

@@ -45,7 +45,7 @@ const INSERT = {
 const GET = { name: 'gatehouse_grant_get', text: `SELECT ${COLUMNS} FROM grants WHERE id = $1` };
 const ACTIVE_FOR = {
   name: 'gatehouse_grant_active_for',
-  text: `SELECT ${COLUMNS} FROM grants WHERE requester = $1 AND database = $2 AND expires_at > $3
+  text: `SELECT ${COLUMNS} FROM grants WHERE lower(requester) = lower($1) AND database = $2 AND expires_at > $3
     AND revoked_at IS NULL ORDER BY activated_at, id`,
 };
 const EXPIRED = {
@@ -121,7 +121,8 @@ export class PostgresGrantStore implements GrantStore {
       values.push(value);
       where.push(clause(`$${values.length}`));
     };
-    if (filter.requester !== undefined) add((p) => `requester = ${p}`, filter.requester);
+    if (filter.requester !== undefined)
+      add((p) => `lower(requester) = lower(${p})`, filter.requester);
     if (filter.database !== undefined) add((p) => `database = ${p}`, filter.database);
     if (filter.prNumber !== undefined) add((p) => `pr_number = ${p}`, filter.prNumber);
     if (filter.filePath !== undefined) add((p) => `file_path = ${p}`, filter.filePath);

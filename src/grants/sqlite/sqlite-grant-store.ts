@@ -54,7 +54,7 @@ export class SqliteGrantStore implements GrantStore {
       NULL, NULL, NULL) ON CONFLICT (id) DO NOTHING`);
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM grants WHERE id = ?`);
     this.#activeFor = db.prepare(
-      `SELECT ${COLUMNS} FROM grants WHERE requester = ? AND "database" = ? AND expires_at > ?
+      `SELECT ${COLUMNS} FROM grants WHERE lower(requester) = lower(?) AND "database" = ? AND expires_at > ?
        AND revoked_at IS NULL ORDER BY activated_at, id`,
     );
     this.#expired = db.prepare(
@@ -128,7 +128,7 @@ export class SqliteGrantStore implements GrantStore {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.requester !== undefined) {
-      where.push('requester = ?');
+      where.push('lower(requester) = lower(?)');
       params.push(filter.requester);
     }
     if (filter.database !== undefined) {

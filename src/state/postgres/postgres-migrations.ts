@@ -192,4 +192,13 @@ $fn$;
 REVOKE ALL ON FUNCTION gatehouse_audit_prune_before(bigint) FROM PUBLIC;
 `,
   },
+  {
+    version: 3,
+    name: 'case-insensitive requester lookups',
+    // GitHub logins are case-insensitive (Alice and alice are one account), and the login a
+    // token resolves to may differ in case from the one written in a request file.
+    sql: `
+CREATE INDEX grants_requester_ci_database_expires ON grants (lower(requester), database, expires_at);
+`,
+  },
 ];

@@ -124,6 +124,15 @@ CREATE TRIGGER audit_anchor_no_delete BEFORE DELETE ON audit_anchor
   BEGIN SELECT RAISE(ABORT, 'audit_anchor cannot be deleted'); END;
 `,
   },
+  {
+    version: 3,
+    name: 'case-insensitive requester lookups',
+    // GitHub logins are case-insensitive (Alice and alice are one account), and the login a
+    // token resolves to may differ in case from the one written in a request file.
+    sql: `
+CREATE INDEX grants_requester_ci_database_expires ON grants (lower(requester), "database", expires_at);
+`,
+  },
 ];
 
 /**
