@@ -311,24 +311,10 @@ for (const adapter of ADAPTERS) {
       expect(result.err).toContain('3 records verified before it');
     });
 
-    // The SQLite and PostgreSQL stores do not offer the retention delete yet (AuditPruning,
-    // src/audit/tools/prune.ts): until they do, prune must refuse and touch nothing; once they
-    // do, the same command must leave a log that verifies from the retained checkpoint.
-    it('prune either keeps the store verifiable from the checkpoint, or refuses and deletes nothing', async () => {
-      const result = await cli(stateArgs)(['prune', '--until', at(5).toISOString(), '--confirm']);
-      if (supportsPrune(state.audit)) {
-        expect(result.code).toBe(0);
-        expect((await state.audit.query({ limit: 1 }))[0]?.seq).toBe(6);
-        const verified = await cli(stateArgs)(['verify']);
-        expect(verified.code).toBe(0);
-        expect(verified.out).toContain('from the retained checkpoint after record 5');
-        return;
-      }
-      expect(result.code).toBe(1);
-      expect(result.err).toContain('AUDIT_PRUNE_UNSUPPORTED');
-      expect((await state.audit.query({ limit: 1 }))[0]?.seq).toBe(1);
-      expect((await state.audit.verify()).ok).toBe(true);
-    });
+    pruneTests(
+      () => cli(stateArgs),
+      () => state.audit,
+    );
   });
 }
 

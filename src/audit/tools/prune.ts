@@ -85,7 +85,14 @@ export async function pruneAuditLog(
       message: `checkpoint ${checkpoint.seq} is already the first record: nothing to prune`,
     };
   }
-  const result = await audit.pruneBefore(checkpoint.seq);
+  let result: { readonly deleted: number; readonly anchor: ChainHead };
+  try {
+    result = await audit.pruneBefore(checkpoint.seq);
+  } catch (error) {
+    // The stores refuse with a RangeError when another prune moved the anchor meanwhile.
+    if (!(error instanceof RangeError)) throw error;
+    return { pruned: false, reason: 'nothing_before', message: error.message };
+  }
   const record = await audit.append({
     type: 'audit.checkpoint',
     actor,
