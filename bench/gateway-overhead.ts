@@ -1,0 +1,455 @@
+/**
+ * Benchmark 1: what `POST /v1/query` costs on top of the database driver.
+ *
+ * The same point selects, at concurrency 1 and 32, four ways, in one run:
+ *   - direct:   the bare driver (mysql2 / pg pool, same pool size as the gateway), one
+ *               round trip per query. The physical limit, and the baseline of the targets.
+ *   - engine:   Gatehouse's engine adapter in this process (src/engines: read-only
+ *               transaction, timeouts, row cap, rollback, session reset). Isolates what the
+ *               database-side safety statements cost, without HTTP, analysis or audit.
+ *   - gateway:  `POST /v1/query` over real HTTP (keep-alive) to Gatehouse running as
+ *               `gatehouse serve` does in its own process: identity (cached), SQL analysis,
+ *               grant check, durable SQLite audit before and after, the engine.
+ *               Query texts cycle over 500 ids, so analyses are served from the cache.
+ *   - gateway, unique SQL: ids cycle over 10,000 (more than the 1,000-entry analysis cache),
+ *               so every statement is analysed from scratch.
+ *   - gateway, PostgreSQL state: the same gateway with its grants and audit log in
+ *               PostgreSQL (the multi-replica setup, whose audit appends use group commit).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { createEngine } from '../src/engines/create-engine.js';
+import type { Engine } from '../src/engines/engine.js';
+import type { DatabaseConfig } from '../src/policy/databases.js';
+import { openState } from '../src/state/open-state.js';
+import type {
+  Benchmark,
+  BenchContext,
+  BenchmarkOutcome,
+  Cell,
+  TargetCheck,
+} from './harness/benchmark.js';
+import { closedLoop, type LoadResult } from './harness/closed-loop.js';
+import { ms, pct, rate, times, us } from './harness/format.js';
+import {
+  BENCH_PASSWORD,
+  BENCH_PASSWORD_ENV,
+  EMPLOYEES,
+  createBenchDatabases,
+  type BenchDatabases,
+} from './support/bench-databases.js';
+import { createPostgresDatabase } from '../test/support/databases.js';
+import { benchGrant } from './support/bench-grants.js';
+import { keepAliveAgent, postJson } from './support/http-client.js';
+import { startIdentityServer, type IdentityServer } from './support/identity-server.js';
+
+const LOGIN = 'bench-user';
+const POOL_SIZE = 10;
+const CONCURRENCIES = [1, 32] as const;
+const REPEATED_IDS = 500;
+/** Statements the gateway must refuse no later than this (the shipped default is 30 s). */
+const TIMEOUT_MS = 30_000;
+
+type Variant = 'direct' | 'engine' | 'gateway' | 'gateway-unique' | 'gateway-pg-state';
+
+const VARIANTS: readonly Variant[] = [
+  'direct',
+  'engine',
+  'gateway',
+  'gateway-unique',
+  'gateway-pg-state',
+];
+
+const VARIANT_LABEL: Record<Variant, string> = {
+  direct: 'direct (bare driver)',
+  engine: 'engine adapter, in process',
+  gateway: 'gateway POST /v1/query (SQLite state)',
+  'gateway-unique': 'gateway, unique SQL (cold analysis)',
+  'gateway-pg-state': 'gateway, PostgreSQL state (group commit)',
+};
+
+interface Measurement {
+  readonly engine: 'mysql' | 'postgres';
+  readonly variant: Variant;
+  readonly result: LoadResult;
+}
+
+function pointSelect(id: number): string {
+  return `SELECT emp_no, first_name, last_name, hire_date FROM employee WHERE emp_no = ${id}`;
+}
+
+function repeatedId(sequence: number): number {
+  return (sequence % REPEATED_IDS) + 1;
+}
+
+function uniqueId(sequence: number): number {
+  return (sequence % EMPLOYEES) + 1;
+}
+
+function databasesYaml(dbs: BenchDatabases): string {
+  const entry = (db: DatabaseConfig) =>
+    [
+      `  ${db.id}:`,
+      `    engine: ${db.engine}`,
+      `    environment: ${db.environment}`,
+      `    host: ${db.host}`,
+      `    port: ${db.port}`,
+      `    name: ${db.name}`,
+      ...(db.defaultSchema === undefined ? [] : [`    defaultSchema: ${db.defaultSchema}`]),
+      '    auth:',
+      '      password:',
+      `        user: ${dbs.user}`,
+      `        passwordEnv: ${BENCH_PASSWORD_ENV}`,
+      '    tables: [employee]',
+    ].join('\n');
+  return `databases:\n${entry(dbs.mysql)}\n${entry(dbs.postgres)}\n`;
+}
+
+/** The environment of `gatehouse serve`, without any Gatehouse or GitHub App key of the
+ * caller's shell leaking in. */
+function serveEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(GATEHOUSE_|APP_ID$|PRIVATE_KEY|WEBHOOK_SECRET$|GHE_|PORT$|HOST$)/.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+interface GatewayProcess {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
+  const script = fileURLToPath(new URL('./support/gateway-process.ts', import.meta.url));
+  const profileDir = process.env['BENCH_CPU_PROF'];
+  const child: ChildProcess = fork(script, [], {
+    env,
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
+    ],
+    // The shipped logger writes one JSON line per request to stdout: kept (its cost is part
+    // of the gateway), discarded.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start: ${stderr}`)), 60_000);
+    child.once('message', (message) => {
+      clearTimeout(timer);
+      resolve((message as { url: string }).url);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.send('stop');
+      }),
+  };
+}
+
+interface DirectPool {
+  query(sql: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function directPool(db: DatabaseConfig): DirectPool {
+  if (db.engine === 'mysql') {
+    const pool = mysql.createPool({
+      host: db.host,
+      port: db.port,
+      user: db.auth.user,
+      password: BENCH_PASSWORD,
+      database: db.name,
+      connectionLimit: POOL_SIZE,
+    });
+    return {
+      async query(sql) {
+        const [rows] = await pool.query(sql);
+        return (rows as unknown[]).length;
+      },
+      close: () => pool.end(),
+    };
+  }
+  const pool = new pg.Pool({
+    host: db.host,
+    port: db.port,
+    user: db.auth.user,
+    password: BENCH_PASSWORD,
+    database: db.name,
+    max: POOL_SIZE,
+  });
+  return {
+    async query(sql) {
+      return (await pool.query(sql)).rowCount ?? 0;
+    },
+    close: () => pool.end(),
+  };
+}
+
+function expectOneRow(count: number): void {
+  if (count !== 1) throw new Error(`expected 1 row, got ${count}`);
+}
+
+export const gatewayOverhead: Benchmark = {
+  id: 'gateway',
+  title: '1. Gateway overhead: POST /v1/query against the bare driver',
+  async run(context: BenchContext): Promise<BenchmarkOutcome> {
+    const warmupMs = context.quick ? 400 : 1500;
+    const durationMs = context.quick ? 1200 : 6000;
+    const dbs = await createBenchDatabases();
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+    let identity: IdentityServer | undefined;
+    const gateways: GatewayProcess[] = [];
+    const closers: (() => Promise<void>)[] = [];
+    try {
+      mkdirSync(join(dir, 'policies'));
+      writeFileSync(join(dir, 'policies', 'databases.yaml'), databasesYaml(dbs));
+      const statePath = join(dir, 'state', 'gatehouse.db');
+      const stateDb = await createPostgresDatabase('gh_bench_state');
+      closers.push(() => stateDb.drop());
+      const now = new Date();
+      for (const stateConfig of [
+        { kind: 'sqlite', path: statePath } as const,
+        { kind: 'postgres', url: stateDb.url } as const,
+      ]) {
+        const state = await openState(stateConfig, () => now);
+        for (const [serial, db] of [dbs.mysql, dbs.postgres].entries()) {
+          await state.grants.insert(
+            benchGrant({
+              requester: LOGIN,
+              database: db.id,
+              tables: ['employee'],
+              activatedAt: new Date(now.getTime() - 3_600_000),
+              expiresAt: new Date(now.getTime() + 24 * 3_600_000),
+              serial,
+            }),
+          );
+        }
+        await state.close();
+      }
+
+      identity = await startIdentityServer(LOGIN);
+      const env = (state: string) =>
+        serveEnv({
+          PORT: '0',
+          HOST: '127.0.0.1',
+          GATEHOUSE_REPO_DIR: dir,
+          GATEHOUSE_STATE: state,
+          GATEHOUSE_GITHUB_API_URL: identity?.apiUrl ?? '',
+          GATEHOUSE_DB_POOL_SIZE: String(POOL_SIZE),
+          GATEHOUSE_RECONCILE_INTERVAL: '0',
+          GATEHOUSE_EXPIRY_INTERVAL: '0',
+          [BENCH_PASSWORD_ENV]: BENCH_PASSWORD,
+        });
+      const sqliteGateway = await startGatewayProcess(env(statePath));
+      gateways.push(sqliteGateway);
+      const pgGateway = await startGatewayProcess(env(stateDb.url));
+      gateways.push(pgGateway);
+      context.log(
+        `gateways listening at ${sqliteGateway.url} (SQLite) and ${pgGateway.url} (PostgreSQL state)`,
+      );
+      const queryUrl = new URL('/v1/query', sqliteGateway.url);
+      const pgStateQueryUrl = new URL('/v1/query', pgGateway.url);
+
+      const measurements: Measurement[] = [];
+      for (const db of [dbs.mysql, dbs.postgres]) {
+        const direct = directPool(db);
+        closers.push(() => direct.close());
+        const engine: Engine = createEngine(db, {
+          env: { [BENCH_PASSWORD_ENV]: BENCH_PASSWORD },
+          poolSize: POOL_SIZE,
+        });
+        closers.push(() => engine.close());
+        const execOptions = { maxRows: 1000, maxBytes: 10 * 1024 * 1024, timeoutMs: TIMEOUT_MS };
+
+        for (const concurrency of CONCURRENCIES) {
+          const agent = keepAliveAgent(concurrency);
+          const headers = { authorization: 'Bearer ghp_benchmarktoken0000000000000000000000' };
+          const viaGateway =
+            (url: URL, idOf: (sequence: number) => number) => async (_w: number, s: number) => {
+              const id = idOf(s);
+              const response = await postJson(
+                agent,
+                url,
+                { database: db.id, sql: pointSelect(id) },
+                headers,
+              );
+              if (response.status !== 200) {
+                throw new Error(
+                  `gateway answered ${response.status}: ${response.body.slice(0, 300)}`,
+                );
+              }
+              const body = JSON.parse(response.body) as { rowCount: number; rows: unknown[][] };
+              expectOneRow(body.rowCount);
+              if (Number(body.rows[0]?.[0]) !== id)
+                throw new Error('gateway returned the wrong row');
+            };
+          const ops: Record<Variant, (w: number, s: number) => Promise<void>> = {
+            direct: async (_w, s) => expectOneRow(await direct.query(pointSelect(repeatedId(s)))),
+            engine: async (_w, s) =>
+              expectOneRow(
+                (await engine.execute(pointSelect(repeatedId(s)), execOptions)).rowCount,
+              ),
+            gateway: viaGateway(queryUrl, repeatedId),
+            'gateway-unique': viaGateway(queryUrl, uniqueId),
+            'gateway-pg-state': viaGateway(pgStateQueryUrl, repeatedId),
+          };
+          for (const variant of VARIANTS) {
+            const result = await closedLoop(ops[variant], { concurrency, warmupMs, durationMs });
+            if (result.errors > 0 || result.ops === 0) {
+              throw new Error(
+                `${db.engine} ${variant} c=${concurrency}: ${result.errors} errors; first: ${result.firstError}`,
+              );
+            }
+            context.log(
+              `${db.engine} c=${concurrency} ${variant}: ${rate(result.opsPerSec)} q/s, p50 ${us(result.latency.p50Us)}, p99 ${us(result.latency.p99Us)}`,
+            );
+            measurements.push({ engine: db.engine, variant, result });
+          }
+          agent.destroy();
+        }
+      }
+      return outcome(measurements, identity.lookups, durationMs);
+    } finally {
+      for (const gateway of gateways) await gateway.stop();
+      for (const close of closers) await close().catch(() => undefined);
+      await identity?.close();
+      await dbs.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+function find(
+  all: readonly Measurement[],
+  engine: string,
+  variant: Variant,
+  concurrency: number,
+): LoadResult {
+  const m = all.find(
+    (x) => x.engine === engine && x.variant === variant && x.result.concurrency === concurrency,
+  );
+  if (m === undefined) throw new Error(`missing measurement ${engine} ${variant} ${concurrency}`);
+  return m.result;
+}
+
+function outcome(
+  all: readonly Measurement[],
+  lookups: number,
+  durationMs: number,
+): BenchmarkOutcome {
+  const rows: Cell[][] = [];
+  const ratioRows: Cell[][] = [];
+  const targets: TargetCheck[] = [];
+  for (const engine of ['mysql', 'postgres'] as const) {
+    const name = engine === 'mysql' ? 'MariaDB' : 'PostgreSQL';
+    for (const concurrency of CONCURRENCIES) {
+      const base = find(all, engine, 'direct', concurrency);
+      for (const variant of VARIANTS) {
+        const r = find(all, engine, variant, concurrency);
+        rows.push([
+          name,
+          concurrency,
+          VARIANT_LABEL[variant],
+          rate(r.opsPerSec),
+          us(r.latency.p50Us),
+          us(r.latency.p99Us),
+          variant === 'direct' ? '1.00×' : times(r.opsPerSec / base.opsPerSec),
+          variant === 'direct' ? '' : `+${us(r.latency.p50Us - base.latency.p50Us)}`,
+        ]);
+      }
+      const gw = find(all, engine, 'gateway', concurrency);
+      const eng = find(all, engine, 'engine', concurrency);
+      ratioRows.push([
+        name,
+        concurrency,
+        pct(gw.opsPerSec / base.opsPerSec),
+        us(gw.latency.p50Us - base.latency.p50Us),
+        us(eng.latency.p50Us - base.latency.p50Us),
+        us(gw.latency.p50Us - eng.latency.p50Us),
+      ]);
+    }
+    const base32 = find(all, engine, 'direct', 32);
+    const gw32 = find(all, engine, 'gateway', 32);
+    const ratio = gw32.opsPerSec / base32.opsPerSec;
+    targets.push({
+      name: `${name} throughput at concurrency 32`,
+      target: '>= 70 % of the bare driver',
+      measured: `${pct(ratio)} (${rate(gw32.opsPerSec)} vs ${rate(base32.opsPerSec)} q/s)`,
+      pass: ratio >= 0.7,
+    });
+    const base1 = find(all, engine, 'direct', 1);
+    const gw1 = find(all, engine, 'gateway', 1);
+    const added = gw1.latency.p50Us - base1.latency.p50Us;
+    targets.push({
+      name: `${name} added p50 latency (concurrency 1)`,
+      target: '<= 1 ms',
+      measured: `+${us(added)} (${us(gw1.latency.p50Us)} vs ${us(base1.latency.p50Us)})`,
+      pass: added <= 1000,
+    });
+  }
+  return {
+    summary:
+      `Point selects by primary key on a 10,000-row \`employee\` table, ${durationMs / 1000} s per ` +
+      'cell after a warm-up, closed loop (each of N workers sends its next query when the ' +
+      `previous one answers). Pool size ${POOL_SIZE} everywhere. The gateway runs in its own ` +
+      'process exactly as `gatehouse serve` (SQLite state with synchronous=FULL, so both audit ' +
+      'records of every query are fsynced before the answer; shipped logger at info level to ' +
+      '/dev/null). Identity: a loopback stand-in for GitHub `GET /user`; ' +
+      `it was called ${lookups} time(s) in the whole run (cached by token hash).`,
+    tables: [
+      {
+        title: 'Throughput and latency',
+        columns: [
+          'database',
+          'concurrency',
+          'path',
+          'queries/s',
+          'p50',
+          'p99',
+          'vs direct',
+          'added p50',
+        ],
+        rows,
+      },
+      {
+        title: 'Gateway / direct, and where the added p50 goes',
+        columns: [
+          'database',
+          'concurrency',
+          'gateway throughput / direct',
+          'added p50, total',
+          'of which engine (read-only transaction etc.)',
+          'of which HTTP + identity + analysis + grants + audit',
+        ],
+        rows: ratioRows,
+      },
+    ],
+    targets,
+    notes: [],
+    data: { poolSize: POOL_SIZE, durationMs, identityLookups: lookups, measurements: all },
+  };
+}
