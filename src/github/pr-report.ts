@@ -274,7 +274,7 @@ export function renderComment(input: {
           ? `for ${req.lifetime.text} from the merge`
           : `until ${req.lifetime.text}`;
       lines.push(
-        `- ${at(req.requester)} can read ${req.tables.map((t) => `\`${t}\``).join(', ')} on \`${req.database}\` ${until}, e.g. \`gatehouse query --database ${req.database} "SELECT …"\`. Access ends by itself; delete \`${file.path}\` in a pull request to end it early.`,
+        `- ${at(req.requester)} can read ${req.tables.map((t) => `\`${t}\``).join(', ')} on \`${req.database}\` ${until}, e.g. \`gatehouse query ${req.database} "SELECT …"\`. Access ends by itself; delete \`${file.path}\` in a pull request to end it early.`,
       );
     }
   }

@@ -3,6 +3,8 @@ import type { Probot } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CHECK_NAME } from '../../src/github/review-gate-config.js';
 import { COMMENT_MARKER } from '../../src/github/pr-report.js';
+import { registerReviewGate } from '../../src/github/review-gate.js';
+import type { AuditEvent } from '../../src/audit/audit-record.js';
 import {
   callSummary,
   HEAD_SHA,
@@ -20,6 +22,7 @@ import {
   CODEOWNERS,
   LAX_RISK_YAML,
   loadGate,
+  NOW,
   pullRequestPayload,
   putBasePolicy,
   requestYaml,
@@ -486,6 +489,39 @@ describe('review gate: delivery and failures', () => {
   });
 });
 
+describe('review gate: audit', () => {
+  it('records grant.approved once, when the check turns success', async () => {
+    const events: AuditEvent[] = [];
+    const audit = {
+      append: async (event: AuditEvent) => {
+        events.push(event);
+        return { ...event, seq: events.length, at: NOW, prevHash: '', hash: '' };
+      },
+      query: async () => [],
+      verify: async () => ({ ok: true as const, records: 0, head: '' }),
+    };
+    nock.cleanAll();
+    mountFakeGithub(state);
+    probot = testProbot();
+    await probot.load((app) =>
+      registerReviewGate(app, { config: CONFIG, clock: () => NOW, audit }),
+    );
+    prodRequest();
+    await openPr();
+    review('dora', 'APPROVED');
+    const approval = review('sam', 'APPROVED');
+    await receive('pull_request_review', reviewPayload(state, approval));
+    await receive('pull_request_review', reviewPayload(state, approval));
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: 'grant.approved',
+      actor: 'alice',
+      prNumbers: [7],
+      approvers: ['dora', 'sam'],
+    });
+  });
+});
+
 describe('review gate: API economy', () => {
   it('counts API calls per event type', async () => {
     prodRequest();
@@ -524,5 +560,22 @@ describe('review gate: API economy', () => {
       'PATCH /repos/acme/access/issues/comments/{n}': 1,
     });
     expect(reviewedTotal).toBe(14);
+
+    // A duplicate of that delivery: reads, one check PATCH, nothing else written.
+    await receive('pull_request_review', reviewPayload(state, approval));
+    expect(state.calls.length).toBe(13);
+
+    // A push: new head SHA, so a new check run; the approval is now stale.
+    const newHead = 'e'.repeat(40);
+    putFile(state, newHead, PROD_FILE, requestYaml('alice', 'hr_prod', ['employee', 'salary']));
+    state.pr.headSha = newHead;
+    state.commits.push({ sha: newHead, author: 'alice', committer: 'alice' });
+    await receive('pull_request', pullRequestPayload(state, 'synchronize'));
+    expect(callSummary(state.calls)).toMatchObject({
+      'GET /orgs/acme/teams/{slug}/memberships/{user}': 2,
+      'POST /repos/acme/access/check-runs': 1,
+      'PATCH /repos/acme/access/issues/comments/{n}': 1,
+    });
+    expect(state.calls.length).toBe(15);
   });
 });
