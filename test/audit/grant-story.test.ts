@@ -90,7 +90,7 @@ describe('renderGrantStory', () => {
       'Audit records (7)',
     ];
     expect(text.split('\n').slice(0, expected.length)).toEqual(expected);
-    expect(text).toMatch(/^\s+4  \S+  query\.outcome\s+alice  succeeded$/m);
+    expect(text).toMatch(/^\s+4  \S+  query\.outcome\s+alice\s+succeeded$/m);
     expect(text).not.toContain('\u001b');
   });
 

@@ -342,7 +342,7 @@ function renderText(story: GrantStory): string {
   line(`Audit records (${story.timeline.length})`);
   for (const t of story.timeline) {
     line(
-      `  ${String(t.seq).padStart(7)}  ${t.at}  ${t.type.padEnd(26)}  ${or(t.actor, '-')}${t.decision ? `  ${t.decision}` : ''}`,
+      `  ${String(t.seq).padStart(7)}  ${t.at}  ${t.type.padEnd(26)}  ${or(t.actor, '-').padEnd(16)}  ${t.decision ?? ''}`.trimEnd(),
     );
   }
   return `${out.join('\n')}\n`;
