@@ -48,13 +48,13 @@ describe('createAuditorCheck', () => {
     expect(calls).toHaveLength(6);
   });
 
-  it('a failed lookup throws and is not cached', async () => {
+  it('a failed lookup is AUTH_PROVIDER_UNAVAILABLE, never a yes, and is not cached', async () => {
     let fail = true;
     const check = createAuditorCheck({ users: [], teams: ['acme/security'] }, async () => {
       if (fail) throw new Error('GitHub unavailable');
       return true;
     });
-    await expect(check('sam')).rejects.toThrow('GitHub unavailable');
+    await expect(check('sam')).rejects.toMatchObject({ code: 'AUTH_PROVIDER_UNAVAILABLE' });
     fail = false;
     expect(await check('sam')).toBe(true);
   });

@@ -1,3 +1,4 @@
+import { GatehouseError } from '../../errors/catalogue.js';
 import type { Clock } from '../../util/clock.js';
 
 /** How long a login's auditor status is cached: a removed team member loses access within
@@ -8,7 +9,8 @@ export const AUDITOR_CACHE_MS = 5 * 60_000;
  * Who may read the audit log over HTTP: the users and teams listed under `auditors:` in the
  * risk policy (policies/). Team membership is asked of GitHub through `isTeamMember` (active
  * membership, https://docs.github.com/en/rest/teams/members#get-team-membership-for-a-user),
- * which throws when GitHub cannot answer: "cannot tell" is never "yes", and is not cached.
+ * which throws when GitHub cannot answer: "cannot tell" is never "yes" (the check throws
+ * GatehouseError AUTH_PROVIDER_UNAVAILABLE, so the route answers 503), and is not cached.
  *
  * Logins compare case-insensitively (GitHub logins are), a leading `@` is ignored, and teams
  * are `org/slug`. The answer per login is cached for five minutes.
@@ -39,7 +41,18 @@ export function createAuditorCheck(
     if (cached !== undefined && cached.until > now) return cached.value;
     let value = false;
     for (const team of teams) {
-      if (await isTeamMember(team.org, team.slug, login)) {
+      let member: boolean;
+      try {
+        member = await isTeamMember(team.org, team.slug, login);
+      } catch (error) {
+        if (error instanceof GatehouseError) throw error;
+        throw new GatehouseError(
+          'AUTH_PROVIDER_UNAVAILABLE',
+          `cannot tell whether ${login} is in ${team.org}/${team.slug}`,
+          { cause: error },
+        );
+      }
+      if (member) {
         value = true;
         break;
       }
