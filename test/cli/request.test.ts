@@ -8,6 +8,7 @@ import { loadRepoContext } from '../../src/policy/repo-context.js';
 import { directoryReader } from '../../src/requests/local-repository.js';
 import { validateRequestFile } from '../../src/requests/validate-request.js';
 import { captureIo, tempRepository } from '../requests/cli-fixture.js';
+import { startFakeGitHub } from '../fake-github/fake-github.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -172,13 +173,43 @@ describe('gatehouse request', () => {
     }
   });
 
-  it('accepts --open-pr but says it is not available yet (exit 2, nothing written)', async () => {
+  it('--open-pr pushes a branch and opens the pull request (against the fake GitHub)', async () => {
     const root = await repo();
-    const io = captureIo(root);
+    const github = await startFakeGitHub();
+    cleanups.push(() => github.close());
+    github.addUser('alice', { token: 'alice-token' });
+    await github.createRepo('acme', 'access', { files: { 'README.md': 'access\n' } });
+    const io = captureIo(root, {
+      GATEHOUSE_TOKEN: 'alice-token',
+      GATEHOUSE_REPOSITORY: 'acme/access',
+      GATEHOUSE_GITHUB_API_URL: github.apiUrl,
+    });
+    const args = ['hr_prod', '--tables', 'employee', '--for', '1h', '--reason', 'INC-7'];
+    expect(await main(['request', ...args, '--requester', 'alice', '--open-pr'], io)).toBe(0);
+    const [pr] = github.pullRequests('acme/access');
+    expect(pr).toBeDefined();
+    expect(io.out()).toContain(`Opened ${pr?.html_url}`);
+    const [name] = await files(root, 'hr_prod');
+    expect(
+      github.readFile(
+        'acme/access',
+        `access/hr_prod/${name}`,
+        String((pr?.head as { ref: string }).ref),
+      ),
+    ).toContain('requester: alice');
+  });
+
+  it('--open-pr without a token keeps the file and says how to finish (exit 1)', async () => {
+    const root = await repo();
+    const io = captureIo(root, {
+      GATEHOUSE_REPOSITORY: 'acme/access',
+      GATEHOUSE_GITHUB_API_URL: 'http://127.0.0.1:9/api/v3',
+      PATH: '/nonexistent', // no `gh` to ask
+    });
     const args = ['hr_prod', '--tables', 'employee', '--for', '1h', '--reason', 'x'];
-    expect(await main(['request', ...args, '--requester', 'alice', '--open-pr'], io)).toBe(2);
-    expect(io.err()).toContain('--open-pr is not available yet');
-    expect(await files(root, 'hr_prod')).toEqual([]);
+    expect(await main(['request', ...args, '--requester', 'alice', '--open-pr'], io)).toBe(1);
+    expect(io.err()).toContain('PR_TOKEN_MISSING');
+    expect(await files(root, 'hr_prod')).toHaveLength(1);
   });
 
   it('exits 2 when the policies are broken', async () => {

@@ -13,6 +13,7 @@ import {
 } from '../../requests/local-repository.js';
 import { renderRequest, type RequestFields } from '../../requests/render-request.js';
 import { validateRequestFile } from '../../requests/validate-request.js';
+import { GatehouseError } from '../../errors/catalogue.js';
 import { EXIT, type CliIo } from '../cli-io.js';
 import { formatDiagnostic } from './validate.js';
 
@@ -56,9 +57,52 @@ export interface OpenPullRequest {
   }): Promise<{ readonly url: string }>;
 }
 
-/** Replace with `(await import('../../github/open-pr.js')).openPr` when it exists. */
+/**
+ * `--open-pr`: pushes the file to a branch and opens the PR through the REST API
+ * (src/github/open-pr.ts). The repository is GATEHOUSE_REPOSITORY (owner/name) or the GitHub
+ * remote `origin`; the API is GATEHOUSE_GITHUB_API_URL, or GHE_HOST for GitHub Enterprise.
+ */
 async function loadOpenPullRequest(): Promise<OpenPullRequest | undefined> {
-  return undefined;
+  const { openAccessPullRequest } = await import('../../github/open-pr.js');
+  const { resolveGithubToken } = await import('../../github/resolve-token.js');
+  return async ({ root, path, content, title, body, io }) => {
+    const apiBaseUrl =
+      io.env.GATEHOUSE_GITHUB_API_URL ??
+      (io.env.GHE_HOST === undefined
+        ? 'https://api.github.com'
+        : `${io.env.GHE_PROTOCOL ?? 'https'}://${io.env.GHE_HOST}/api/v3`);
+    const slug = io.env.GATEHOUSE_REPOSITORY ?? (await originRepository(root));
+    const match = slug === undefined ? null : /^([^/\s]+)\/([^/\s]+)$/.exec(slug);
+    if (match === null) {
+      throw new GatehouseError(
+        'CONFIG_INVALID',
+        'GATEHOUSE_REPOSITORY: set it to owner/name (no GitHub remote named origin was found)',
+      );
+    }
+    const { token } = await resolveGithubToken(io.env);
+    const opened = await openAccessPullRequest({
+      apiBaseUrl,
+      token,
+      owner: match[1] as string,
+      repo: match[2] as string,
+      filePath: path,
+      content,
+      title,
+      body,
+    });
+    return { url: opened.url };
+  };
+}
+
+/** owner/name of the `origin` remote when it is a GitHub-style URL. */
+async function originRepository(root: string): Promise<string | undefined> {
+  const url = await new Promise<string>((resolve) => {
+    execFile('git', ['-C', root, 'remote', 'get-url', 'origin'], (error, stdout) =>
+      resolve(error ? '' : stdout.trim()),
+    );
+  });
+  const match = /[:/]([^/:]+)\/([^/]+?)(?:\.git)?$/.exec(url);
+  return match === null ? undefined : `${match[1]}/${match[2]}`;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -210,15 +254,26 @@ export async function request(args: readonly string[], io: CliIo): Promise<numbe
   }
 
   if (openPr !== undefined) {
-    const { url } = await openPr({
-      root,
-      path: repoPath(root, absolute),
-      content,
-      branch,
-      title,
-      body: values.reason,
-      io,
-    });
+    let url: string;
+    try {
+      ({ url } = await openPr({
+        root,
+        path: repoPath(root, absolute),
+        content,
+        branch,
+        title,
+        body: values.reason,
+        io,
+      }));
+    } catch (error) {
+      // The file is written; only the PR is missing. Say why and how to finish by hand.
+      if (!(error instanceof GatehouseError)) throw error;
+      io.stdout(out.join(''));
+      io.stderr(
+        `gatehouse request: ${error.code} ${error.message}\nThe file is written; open the pull request by hand (git push, then gh pr create).\n`,
+      );
+      return EXIT.FAILED;
+    }
     out.push(`\nOpened ${url}\n`);
     io.stdout(out.join(''));
     return EXIT.OK;
