@@ -41,6 +41,9 @@ export interface QueryLimits {
   readonly maxRowsCap: number;
   /** Cap on the JSON size of the rows of one result. */
   readonly maxResultBytes: number;
+  /** Store SQL in the audit log with string and number literals replaced by `?`
+   * (GATEHOUSE_AUDIT_REDACT_LITERALS); the sha256 is always of the original text. */
+  readonly redactSqlLiterals: boolean;
 }
 
 /** Test-only clock control (see docs/configuration.md, "Clock for tests"). */
@@ -334,7 +337,12 @@ function limits(env: Env): QueryLimits {
     1024,
     2 ** 30,
   );
-  return { statementTimeoutMs, defaultMaxRows, maxRowsCap, maxResultBytes };
+  const redactText = read(env, 'GATEHOUSE_AUDIT_REDACT_LITERALS') ?? 'false';
+  if (redactText !== 'true' && redactText !== 'false') {
+    throw invalid('GATEHOUSE_AUDIT_REDACT_LITERALS', `must be true or false, not ${redactText}`);
+  }
+  const redactSqlLiterals = redactText === 'true';
+  return { statementTimeoutMs, defaultMaxRows, maxRowsCap, maxResultBytes, redactSqlLiterals };
 }
 
 /** Reads and validates every key once; the result is deeply frozen. Throws GatehouseError

@@ -12,6 +12,7 @@
  *   6. `query.outcome` (rows, duration, truncated, error code; never the rows themselves)
  */
 import { createHash } from 'node:crypto';
+import { redactSqlLiterals } from '../audit/tools/redact-sql.js';
 import type { AuditEvent, AuditRecord } from '../audit/audit-record.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { QueryLimits } from '../config/config.js';
@@ -115,6 +116,14 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
     );
   }
 
+  /** With GATEHOUSE_AUDIT_REDACT_LITERALS the record keeps the shape of the statement, not
+   * its values (docs/audit.md); an unknown database has no engine, so it is redacted as MySQL,
+   * whose lexer treats more characters as quotes. */
+  function sqlForAudit(request: QueryRequest): string {
+    if (!limits.redactSqlLiterals) return request.sql;
+    return redactSqlLiterals(request.sql, databases.get(request.database)?.engine ?? 'mysql');
+  }
+
   /** Appends the attempt; `null` means the audit store cannot write, and nothing may run. */
   async function recordAttempt(
     request: QueryRequest,
@@ -128,7 +137,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
           actor: request.identity.login,
           requestId: request.requestId,
           clientAddress: request.clientAddress,
-          sql: request.sql,
+          sql: sqlForAudit(request),
           sqlSha256: createHash('sha256').update(request.sql, 'utf8').digest('hex'),
           ...event,
         },

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/audit-record.js';
 import { createQueryService, type QueryService } from '../../src/gateway/query-service.js';
@@ -23,6 +24,7 @@ const LIMITS: QueryLimits = {
   defaultMaxRows: 1000,
   maxRowsCap: 5000,
   maxResultBytes: 10 * 1024 * 1024,
+  redactSqlLiterals: false,
 };
 const HOUR = 3_600_000;
 
@@ -134,6 +136,16 @@ describe.each([
     expect((done?.seq ?? 0) > (attempt?.seq ?? 0)).toBe(true);
     // Result rows are never stored.
     expect(JSON.stringify([attempt, done])).not.toContain('First1');
+  });
+
+  it('stores the SQL with literals redacted when configured, hashing the original', async () => {
+    const sql = "SELECT first_name FROM employee WHERE last_name = 'Last7' AND emp_no = 7";
+    const req = request(login, database, sql);
+    const outcome = await service({ limits: { redactSqlLiterals: true } }).query(req);
+    expect(outcome.ok).toBe(true);
+    const [attempt] = await recordsOf(req.requestId);
+    expect(attempt?.sql).toBe('SELECT first_name FROM employee WHERE last_name = ? AND emp_no = ?');
+    expect(attempt?.sqlSha256).toBe(createHash('sha256').update(sql, 'utf8').digest('hex'));
   });
 
   it('writes the attempt record before the database sees the statement', async () => {

@@ -38,6 +38,7 @@ const LIMITS = {
   defaultMaxRows: 1000,
   maxRowsCap: 5000,
   maxResultBytes: 10 * 1024 * 1024,
+  redactSqlLiterals: false,
 };
 const HOUR = 3_600_000;
 
