@@ -1,7 +1,9 @@
 /**
  * THE one place that builds Gatehouse from its Config (Kysely's rule: all wiring in one
  * place, everything else receives its dependencies as arguments). `gatehouse serve`, the
- * demo and the end-to-end tests start the service through `startGatehouse`.
+ * demo and the end-to-end tests start the service through `startGatehouse`: the state store,
+ * one engine per database, the query API, GET /v1/audit, and with a GitHub App the review
+ * gate, the grant lifecycle and its scheduled jobs (reconcile, expiry sweep).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,13 +17,27 @@ import { GatehouseError } from './errors/catalogue.js';
 import { createQueryService } from './gateway/query-service.js';
 import { registerReviewGate } from './github/review-gate.js';
 import { loadReviewGateConfig } from './github/review-gate-config.js';
+import { installationGithub } from './grants/lifecycle/installation-github.js';
+import {
+  registerLifecycle,
+  startLifecycleSchedules,
+  type LifecycleSchedules,
+} from './grants/lifecycle/lifecycle-app.js';
+import { loadLifecycleConfig } from './grants/lifecycle/lifecycle-config.js';
+import type { LifecycleDeps } from './grants/lifecycle/lifecycle-deps.js';
 import { createCompositeIdentityProvider } from './identity/composite-identity-provider.js';
 import { createGithubIdentityProvider } from './identity/github/github-identity-provider.js';
 import type { IdentityProvider } from './identity/identity-provider.js';
 import { createOidcIdentityProvider } from './identity/oidc/oidc-identity-provider.js';
 import type { Databases } from './policy/databases.js';
 import { loadDatabases } from './policy/load-databases.js';
+import { loadRiskPolicy } from './policy/load-risk-policy.js';
+import { RISK_POLICY_PATH } from './policy/repo-context.js';
+import type { RiskPolicy } from './policy/risk-policy.js';
+import { createAuditorCheck } from './audit/tools/auditor-check.js';
+import { registerAuditRoute } from './server/audit-route.js';
 import { buildServer } from './server/build-server.js';
+import { WEBHOOK_PATH } from './server/routes/webhook-route.js';
 import { createReadinessCheck } from './server/readiness.js';
 import { initSqlAnalysis } from './sql/analyze-sql.js';
 import { openState, type State } from './state/open-state.js';
@@ -38,7 +54,7 @@ export interface StartOptions {
   readonly identity?: IdentityProvider;
   /** A ready Probot (e.g. with a test Octokit); by default built from the App keys. */
   readonly probot?: Probot;
-  /** Extra routes on the same server and auth (e.g. GET /v1/audit from the audit task). */
+  /** Extra routes on the same server and auth (GET /v1/audit is always registered). */
   readonly plugins?: readonly ((app: FastifyInstance) => void | Promise<void>)[];
 }
 
@@ -48,10 +64,14 @@ export interface Gatehouse {
   readonly url: string;
   readonly state: State;
   readonly probot: Probot | null;
+  /** What the scheduled jobs run with (null without a GitHub App): the demo and tools call
+   * `reconcile` or `runExpiry` with it instead of waiting for a timer. */
+  readonly lifecycle: LifecycleDeps | null;
   close(): Promise<void>;
 }
 
-function createLogger(config: Config): Logger {
+/** The service's pino logger (also used by `serve --demo` before the service starts). */
+export function createLogger(config: Config): Logger {
   return pino({
     level: config.logLevel,
     base: { service: 'gatehouse' },
@@ -63,7 +83,9 @@ function createLogger(config: Config): Logger {
   });
 }
 
-async function readDatabases(config: Config): Promise<Databases> {
+/** policies/databases.yaml of GATEHOUSE_REPO_DIR, validated; POLICY_INVALID lists every
+ * diagnostic with file, line and column. */
+export async function readDatabases(config: Config): Promise<Databases> {
   const path = join(config.repoDir, DATABASES_FILE);
   let bytes: Uint8Array;
   try {
@@ -107,39 +129,102 @@ function createIdentity(config: Config, clock: Clock): IdentityProvider {
   return createCompositeIdentityProvider({ github, oidc });
 }
 
-async function createProbot(
+/** The GitHub App side: the Probot instance with the review gate and the grant lifecycle, and
+ * GitHub as the App's installation on the access repository for scheduled work. */
+interface GithubSide {
+  readonly probot: Probot;
+  readonly lifecycle: LifecycleDeps;
+}
+
+function createProbot(config: Config, log: Logger, given: Probot | undefined): Probot | null {
+  if (given !== undefined) return given;
+  if (config.githubApp === null) return null; // said once the server listens, with its URL
+  return new Probot({
+    appId: config.githubApp.appId,
+    privateKey: config.githubApp.privateKey,
+    secret: config.githubApp.webhookSecret,
+    baseUrl: config.githubApiUrl,
+    log: log.child({ name: 'probot' }),
+  });
+}
+
+async function loadGithubSide(
+  probot: Probot,
   config: Config,
   clock: Clock,
   state: State,
   log: Logger,
-  given: Probot | undefined,
-): Promise<Probot | null> {
-  let probot: Probot | null = given ?? null;
-  if (probot === null && config.githubApp !== null) {
-    probot = new Probot({
-      appId: config.githubApp.appId,
-      privateKey: config.githubApp.privateKey,
-      secret: config.githubApp.webhookSecret,
-      baseUrl: config.githubApiUrl,
-      log: log.child({ name: 'probot' }),
-    });
-  }
-  if (probot === null) {
-    log.warn(
-      'No GitHub App configured: the webhook route answers 503 and no pull request is checked. ' +
-        'To connect one, create a GitHub App from app.yml, then set APP_ID, PRIVATE_KEY (or ' +
-        'PRIVATE_KEY_PATH), WEBHOOK_SECRET and GATEHOUSE_REPOSITORY, and point its webhook URL ' +
-        'at <this server>/api/github/webhooks (docs/configuration.md).',
-    );
-    return null;
-  }
-  // The gate's own keys (GATEHOUSE_REPOSITORY, GATEHOUSE_REQUEST_REVIEWS; docs/github-app.md)
-  // are read from the same start-time snapshot of the environment.
+): Promise<GithubSide> {
+  // Both read GATEHOUSE_REPOSITORY and their own keys (docs/github-app.md,
+  // docs/lifecycle.md) from the same start-time snapshot of the environment.
   const gateConfig = loadReviewGateConfig(config.env);
-  await probot.load((app) =>
-    registerReviewGate(app, { config: gateConfig, clock, audit: state.audit }),
-  );
-  return probot;
+  const lifecycleConfig = loadLifecycleConfig(config.env);
+  const lifecycle: LifecycleDeps = {
+    config: lifecycleConfig,
+    state: { grants: state.grants, audit: state.audit, leader: state.leader },
+    clock,
+    log: log.child({ name: 'lifecycle' }),
+    github: installationGithub(probot, lifecycleConfig),
+  };
+  await probot.load((app) => {
+    registerReviewGate(app, { config: gateConfig, clock, audit: state.audit });
+    registerLifecycle(app, lifecycle);
+  });
+  return { probot, lifecycle };
+}
+
+/** policies/risk.yaml of GATEHOUSE_REPO_DIR, for who may read GET /v1/audit. The review gate
+ * reads the policy from each PR's base branch on GitHub; the auditors list is a service
+ * setting, so the deployed checkout is the right source. Absent: nobody may read. */
+async function readAuditors(config: Config, log: Logger): Promise<RiskPolicy['auditors']> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(join(config.repoDir, RISK_POLICY_PATH));
+  } catch {
+    log.warn(
+      { file: RISK_POLICY_PATH, repoDir: config.repoDir },
+      'No risk policy in GATEHOUSE_REPO_DIR: GET /v1/audit answers 403 to everyone (no auditors)',
+    );
+    return { users: [], teams: [] };
+  }
+  const loaded = loadRiskPolicy(RISK_POLICY_PATH, bytes);
+  if (loaded.policy === undefined) {
+    const lines = loaded.diagnostics.map(
+      (d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`,
+    );
+    throw new GatehouseError(
+      'POLICY_INVALID',
+      `${RISK_POLICY_PATH} is invalid:\n${lines.join('\n')}`,
+    );
+  }
+  return loaded.policy.auditors;
+}
+
+/** GET /v1/audit, for the auditors of the policy; team membership is asked of GitHub as the
+ * App's installation (the same client the lifecycle's scheduled jobs use). */
+function auditPlugin(
+  auditors: RiskPolicy['auditors'],
+  github: GithubSide | null,
+  state: State,
+  clock: Clock,
+): (app: FastifyInstance) => void {
+  const isTeamMember = async (org: string, slug: string, login: string): Promise<boolean> => {
+    if (github === null) {
+      throw new GatehouseError(
+        'CONFIG_GITHUB_APP_MISSING',
+        `Team auditors (${org}/${slug}) cannot be checked without a GitHub App.`,
+      );
+    }
+    return (await github.lifecycle.github()).isActiveTeamMember(org, slug, login);
+  };
+  const isAuditor = createAuditorCheck(auditors, isTeamMember, clock);
+  return (app) =>
+    registerAuditRoute(app, {
+      audit: state.audit,
+      isAuditor,
+      getIdentity: (request) => request.identity,
+      clock,
+    });
 }
 
 export async function startGatehouse(
@@ -190,10 +275,13 @@ export async function startGatehouse(
     throw error;
   }
 
-  let probot: Probot | null = null;
+  let github: GithubSide | null = null;
+  let schedules: LifecycleSchedules | null = null;
   let server: FastifyInstance | null = null;
   try {
-    probot = await createProbot(config, clock, state, log, options.probot);
+    const auditors = await readAuditors(config, log);
+    const probot = createProbot(config, log, options.probot);
+    github = probot === null ? null : await loadGithubSide(probot, config, clock, state, log);
     const queryService = createQueryService({
       databases,
       grants: state.grants,
@@ -223,7 +311,7 @@ export async function startGatehouse(
       clock,
       logger: log,
       trustProxy: config.trustProxy,
-      ...(options.plugins === undefined ? {} : { plugins: options.plugins }),
+      plugins: [auditPlugin(auditors, github, state, clock), ...(options.plugins ?? [])],
     });
     const address = await server.listen({ port: config.port, host: config.host });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
@@ -231,17 +319,39 @@ export async function startGatehouse(
       { url, databases: [...databases.keys()], state: config.state.kind },
       'Gatehouse is listening',
     );
+    if (github === null) {
+      log.warn(
+        { webhookUrl: `${url}${WEBHOOK_PATH}` },
+        'No GitHub App configured: the webhook route answers 503, no pull request is checked and ' +
+          'no grant is activated. To connect one: create a GitHub App from app.yml (README, ' +
+          '"Production"), set APP_ID, PRIVATE_KEY (or PRIVATE_KEY_PATH), WEBHOOK_SECRET and ' +
+          "GATEHOUSE_REPOSITORY (docs/configuration.md), and point the App's webhook URL at " +
+          `${url}${WEBHOOK_PATH} (through a tunnel such as smee.io when GitHub cannot reach this machine).`,
+      );
+    } else {
+      // Started once the server listens, so the first reconcile (which heals whatever
+      // happened while no replica was up) never races a half-built service.
+      schedules = startLifecycleSchedules(github.lifecycle, {
+        reconcileEveryMs: config.reconcileIntervalMs,
+        sweepEveryMs: config.expiryIntervalMs,
+      });
+    }
 
     const running = server;
+    const jobs = schedules;
     let closed: Promise<void> | null = null;
     return {
       server: running,
       url,
       state,
       probot,
+      lifecycle: github?.lifecycle ?? null,
       close() {
         closed ??= (async () => {
+          jobs?.stop();
           await running.close();
+          // A job in progress writes to the state store: let it finish first.
+          await jobs?.idle();
           await closeEngines();
           await state.close();
         })();
@@ -249,7 +359,9 @@ export async function startGatehouse(
       },
     };
   } catch (error) {
+    schedules?.stop();
     await server?.close().catch(() => undefined);
+    await schedules?.idle();
     await closeEngines();
     await state.close().catch(() => undefined);
     throw error;

@@ -1,15 +1,17 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, type Config } from '../../config/config.js';
 import { configuredClock } from '../../config/configured-clock.js';
 import { GatehouseError } from '../../errors/catalogue.js';
 import { startGatehouse, type Gatehouse, type StartOptions } from '../../wiring.js';
 import { EXIT, type CliIo } from '../cli-io.js';
 
-const USAGE = `Usage: gatehouse serve
+const USAGE = `Usage: gatehouse serve [--demo]
 
 Runs the service: the GitHub App webhook route, the query API, /healthz and /readyz.
 Configured by environment variables (docs/configuration.md), validated at start.
 Stops cleanly on SIGINT or SIGTERM.
+  --demo   the quickstart (npm start): serve only hr_demo, from an embedded PostgreSQL with
+           the employee sample; HOST defaults to 127.0.0.1. State as usual (./data).
 Exit codes: 0 stopped by a signal, 1 could not start, 2 usage or configuration error.
 `;
 
@@ -17,12 +19,25 @@ Exit codes: 0 stopped by a signal, 1 could not start, 2 usage or configuration e
  * quickstart adds its flag here and turns it into StartOptions in `startOptionsFor`. */
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
+  demo: { type: 'boolean' },
 } as const;
 
 type ServeFlags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
 
-async function startOptionsFor(_flags: ServeFlags): Promise<StartOptions> {
-  return {};
+interface Prepared {
+  readonly config: Config;
+  readonly options: StartOptions;
+  /** Stops what was started for this run besides the service (the embedded database). */
+  readonly stop: () => Promise<void>;
+}
+
+async function prepare(flags: ServeFlags, io: CliIo): Promise<Prepared> {
+  if (flags.demo === true) {
+    // Loaded only here: PGlite is a large WASM module that production never needs.
+    const { prepareQuickstart } = await import('../../demo/quickstart.js');
+    return prepareQuickstart(io.env, io.cwd);
+  }
+  return { config: loadConfig(io.env, io.cwd), options: {}, stop: async () => undefined };
 }
 
 export interface ServeDeps {
@@ -67,14 +82,13 @@ export async function runServe(
   }
 
   let gatehouse: Gatehouse;
+  let prepared: Prepared | null = null;
   try {
-    const config = loadConfig(io.env, io.cwd);
-    gatehouse = await startGatehouse(
-      config,
-      configuredClock(config.clock),
-      await startOptionsFor(flags),
-    );
+    prepared = await prepare(flags, io);
+    const { config, options } = prepared;
+    gatehouse = await startGatehouse(config, configuredClock(config.clock), options);
   } catch (error) {
+    await prepared?.stop().catch(() => undefined);
     if (error instanceof GatehouseError) {
       io.stderr(`gatehouse serve: ${error.code}: ${error.message}\n`);
       return error.code === 'CONFIG_INVALID' || error.code === 'POLICY_INVALID'
@@ -87,6 +101,7 @@ export async function runServe(
   const signal = await (deps.stopSignal ?? processStopSignal());
   gatehouse.server.log.info({ signal }, 'stopping');
   await gatehouse.close();
+  await prepared.stop();
   return EXIT.OK;
 }
 
