@@ -129,7 +129,8 @@ export const ERRORS = {
   },
   LIFECYCLE_NO_MERGED_PR: {
     status: 409,
-    summary: 'A request file on the default branch came from no merged pull request; it grants nothing.',
+    summary:
+      'A request file on the default branch came from no merged pull request; it grants nothing.',
   },
   LIFECYCLE_GITHUB_RATE_LIMITED: {
     status: 503,
@@ -149,7 +150,8 @@ export const ERRORS = {
   },
   LIFECYCLE_REVOCATION_NOT_MERGED: {
     status: 409,
-    summary: 'Auto-merge of a revocation pull request was refused by GitHub (e.g. branch protection).',
+    summary:
+      'Auto-merge of a revocation pull request was refused by GitHub (e.g. branch protection).',
   },
 
   // --- Identity ---
@@ -244,7 +246,8 @@ export const ERRORS = {
   },
   AUDIT_EXPORT_DISCONTINUOUS: {
     status: 409,
-    summary: 'The export does not continue the previous export: records between them are missing or differ.',
+    summary:
+      'The export does not continue the previous export: records between them are missing or differ.',
   },
   AUDIT_PRUNE_NO_CHECKPOINT: {
     status: 409,
