@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Probot } from 'probot';
+import { Probot, ProbotOctokit } from 'probot';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
 import { createEngine } from './engines/create-engine.js';
@@ -136,7 +136,36 @@ interface GithubSide {
   readonly lifecycle: LifecycleDeps;
 }
 
-function createProbot(config: Config, log: Logger, given: Probot | undefined): Probot | null {
+export const THROTTLE_KEY = 'GATEHOUSE_GITHUB_THROTTLE';
+
+/**
+ * Probot spaces the App's write requests at least 1 s apart and those that notify people (new
+ * PRs, comments) 3 s apart, per process, as GitHub asks of integrations
+ * (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#avoid-concurrent-requests)
+ * and waits out rate limits. Keep it on against github.com. GATEHOUSE_GITHUB_THROTTLE=off
+ * removes both, for a GitHub Enterprise Server whose rate limits are disabled and for the
+ * simulated GitHub of the demo and the end-to-end tests (docs/production.md).
+ */
+export function githubThrottle(env: Config['env']): boolean {
+  const text = env[THROTTLE_KEY]?.trim() ?? '';
+  if (text === '' || text === 'on') return true;
+  if (text === 'off') return false;
+  throw new GatehouseError('CONFIG_INVALID', `${THROTTLE_KEY}: '${text}' must be on or off`);
+}
+
+/** Probot's Octokit with the throttling plugin turned off. Probot always passes throttle
+ * options, so only a function default can override them (docs/testing.md). */
+const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+  ...options,
+  throttle: { ...(options['throttle'] as object | undefined), enabled: false },
+}));
+
+function createProbot(
+  config: Config,
+  throttle: boolean,
+  log: Logger,
+  given: Probot | undefined,
+): Probot | null {
   if (given !== undefined) return given;
   if (config.githubApp === null) return null; // said once the server listens, with its URL
   return new Probot({
@@ -145,6 +174,7 @@ function createProbot(config: Config, log: Logger, given: Probot | undefined): P
     secret: config.githubApp.webhookSecret,
     baseUrl: config.githubApiUrl,
     log: log.child({ name: 'probot' }),
+    ...(throttle ? {} : { Octokit: UnthrottledOctokit }),
   });
 }
 
@@ -240,6 +270,7 @@ export async function startGatehouse(
     );
   }
 
+  const throttle = githubThrottle(config.env);
   const databases = options.databases ?? (await readDatabases(config));
   await initSqlAnalysis();
 
@@ -280,7 +311,7 @@ export async function startGatehouse(
   let server: FastifyInstance | null = null;
   try {
     const auditors = await readAuditors(config, log);
-    const probot = createProbot(config, log, options.probot);
+    const probot = createProbot(config, throttle, log, options.probot);
     github = probot === null ? null : await loadGithubSide(probot, config, clock, state, log);
     const queryService = createQueryService({
       databases,
