@@ -1,5 +1,6 @@
 import type { AuditEventType, AuditRecord } from '../audit-record.js';
 import { AUDIT_EVENT_TYPES } from './audit-filter-input.js';
+import { auditContent } from '../hash-chain.js';
 
 /**
  * An audit record as JSON: every field, `at` as ISO 8601 UTC with milliseconds (the form the
@@ -31,26 +32,9 @@ export interface AuditRecordJson {
 }
 
 export function auditRecordJson(record: AuditRecord): AuditRecordJson {
+  // The hashed content plus the two hashes: the JSON form is exactly what the chain covers.
   return {
-    seq: record.seq,
-    at: record.at.toISOString(),
-    type: record.type,
-    actor: record.actor,
-    database: record.database ?? null,
-    grantIds: record.grantIds ?? [],
-    prNumbers: record.prNumbers ?? [],
-    prUrl: record.prUrl ?? null,
-    mergeSha: record.mergeSha ?? null,
-    approvers: record.approvers ?? [],
-    requestId: record.requestId ?? null,
-    clientAddress: record.clientAddress ?? null,
-    sql: record.sql ?? null,
-    sqlSha256: record.sqlSha256 ?? null,
-    tables: record.tables ?? [],
-    decision: record.decision ?? null,
-    code: record.code ?? null,
-    parentSeq: record.parentSeq ?? null,
-    details: record.details ?? {},
+    ...(auditContent(record) as Omit<AuditRecordJson, 'prevHash' | 'hash'>),
     prevHash: record.prevHash,
     hash: record.hash,
   };
