@@ -6,6 +6,7 @@ import {
   type FileEvaluation,
   type PrEvaluation,
 } from '../../github/pr-evaluation.js';
+import type { Lifetime } from '../../requests/access-request.js';
 import type { NewGrant } from '../grant.js';
 import { grantId } from '../grant-id.js';
 import { appendOnce } from './append-once.js';
@@ -284,6 +285,38 @@ async function activate(
   return { kind: 'processed', prNumber: pr.number, mergeSha, activated, refused: null, revoked };
 }
 
+export interface GrantWindow {
+  readonly activatedAt: Date;
+  readonly expiresAt: Date;
+  /** True when the request asked for more than the level's maximum. */
+  readonly clamped: boolean;
+  readonly requestedUntil: Date;
+}
+
+/**
+ * The clock starts at the merge, not at the request (anchors.md §2, Teleport #50011): active
+ * from `merged_at` until `merged_at + duration` (or `expires`), and never beyond the level's
+ * maximum. Validation already refuses longer lifetimes; the clamp is the last line, so a grant
+ * can never outlive its level whatever the engine let through.
+ */
+export function grantWindow(
+  lifetime: Lifetime,
+  mergedAt: Date,
+  maxDurationMs: number,
+): GrantWindow {
+  const start = mergedAt.getTime();
+  const requestedUntil =
+    lifetime.kind === 'duration' ? new Date(start + lifetime.ms) : new Date(lifetime.at.getTime());
+  const maxUntil = start + maxDurationMs;
+  const clamped = requestedUntil.getTime() > maxUntil;
+  return {
+    activatedAt: new Date(start),
+    expiresAt: new Date(clamped ? maxUntil : requestedUntil.getTime()),
+    clamped,
+    requestedUntil,
+  };
+}
+
 interface PlannedGrant {
   readonly grant: NewGrant;
   readonly clamped: boolean;
@@ -302,16 +335,8 @@ function plannedGrant(
   const { request, decision } = file;
   if (file.kind !== 'request' || file.status !== 'approved') return null;
   if (request === undefined || decision === undefined || decision.kind !== 'approve') return null;
-  const start = mergedAt.getTime();
-  const requestedUntil =
-    request.lifetime.kind === 'duration'
-      ? new Date(start + request.lifetime.ms)
-      : request.lifetime.at;
-  const maxUntil = start + decision.maxDurationMs;
-  // Validation already refuses lifetimes beyond the maximum; the clamp is the last line, so a
-  // grant can never outlive its level whatever the engine let through.
-  const clamped = requestedUntil.getTime() > maxUntil;
-  const expiresAt = new Date(clamped ? maxUntil : requestedUntil.getTime());
+  const window = grantWindow(request.lifetime, mergedAt, decision.maxDurationMs);
+  const { expiresAt, clamped, requestedUntil } = window;
   const repo = repoName(deps.config);
   return {
     grant: {
