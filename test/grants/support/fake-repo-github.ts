@@ -526,7 +526,8 @@ export class FakeRepoGithub {
           }
           const text = await request.text();
           const parsed = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-          return this.route(upper, url.pathname, url.searchParams, parsed);
+          // Octokit percent-encodes `/` inside a parameter (`heads%2Fmain`); GitHub accepts it.
+          return this.route(upper, decodeURIComponent(url.pathname), url.searchParams, parsed);
         });
     }
   }

@@ -41,7 +41,7 @@ export function requestYaml(input: {
     `requester: ${input.requester}`,
     `database: ${input.database ?? 'hr_prod'}`,
     'tables:',
-    ...(input.tables ?? ['employee']).map((t) => `  - ${t}`),
+    ...(input.tables ?? ['employee']).map((t) => `  - '${t}'`),
     'access: read',
     input.expires === undefined
       ? `duration: ${input.duration ?? '4h'}`
