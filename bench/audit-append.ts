@@ -69,7 +69,7 @@ export const auditAppend: Benchmark = {
   title: '4. Audit appends per second at the shipped durability',
   async run(context: BenchContext): Promise<BenchmarkOutcome> {
     const timing = context.quick
-      ? { warmupMs: 200, durationMs: 1000 }
+      ? { warmupMs: 100, durationMs: 500 }
       : { warmupMs: 500, durationMs: 4000 };
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-audit-'));
     const rows: Row[] = [];

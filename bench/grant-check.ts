@@ -15,7 +15,6 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { isGrantActive, type NewGrant } from '../src/grants/grant.js';
 import type { GrantStore } from '../src/grants/grant-store.js';
-import { SqliteGrantStore } from '../src/grants/sqlite/sqlite-grant-store.js';
 import { analyzeSql } from '../src/sql/analyze-sql.js';
 import { authorizeTables } from '../src/sql/authorize.js';
 import { openState, type State } from '../src/state/open-state.js';
@@ -25,6 +24,7 @@ import { closedLoop, type LoadResult } from './harness/closed-loop.js';
 import { rate, us, times } from './harness/format.js';
 import { measureSync } from './harness/micro.js';
 import { benchGrant } from './support/bench-grants.js';
+import { seedSqliteGrants } from './support/seed-sqlite-grants.js';
 
 const DATABASES = ['hr_prod', 'hr_test', 'analytics_prod', 'billing_prod', 'crm_prod'];
 /** Two grants per user and database: together they cover the joined tables below. */
@@ -67,22 +67,6 @@ function seedGrants(users: number, now: Date): NewGrant[] {
     }
   }
   return grants;
-}
-
-/** SQLite: the store's own insert, in one transaction on a second connection (one fsync
- * instead of 100,000). */
-function seedSqlite(path: string, grants: readonly NewGrant[]): void {
-  const db = new Database(path);
-  try {
-    const store = new SqliteGrantStore(db);
-    db.exec('BEGIN');
-    // The adapter's insert is synchronous up to its first await; nothing is awaited here so
-    // every row lands inside this transaction.
-    for (const grant of grants) void store.insert(grant);
-    db.exec('COMMIT');
-  } finally {
-    db.close();
-  }
 }
 
 /** PostgreSQL: the same columns the adapter writes (postgres-grant-store.ts INSERT), in bulk. */
@@ -147,7 +131,7 @@ export const grantCheck: Benchmark = {
   async run(context: BenchContext): Promise<BenchmarkOutcome> {
     const users = context.quick ? 1000 : 10_000;
     const timing = context.quick
-      ? { warmupMs: 200, durationMs: 800 }
+      ? { warmupMs: 100, durationMs: 400 }
       : { warmupMs: 500, durationMs: 4000 };
     const now = new Date();
     const grants = seedGrants(users, now);
@@ -160,7 +144,7 @@ export const grantCheck: Benchmark = {
       const sqliteState = await openState({ kind: 'sqlite', path: sqlitePath }, () => now);
       states.push(sqliteState);
       let t0 = performance.now();
-      seedSqlite(sqlitePath, grants);
+      seedSqliteGrants(sqlitePath, grants);
       context.log(
         `SQLite: ${grants.length} grants seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
       );

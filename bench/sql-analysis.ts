@@ -58,7 +58,7 @@ export const sqlAnalysis: Benchmark = {
   async run(context: BenchContext): Promise<BenchmarkOutcome> {
     await initSqlAnalysis();
     const timing = context.quick
-      ? { warmupMs: 60, durationMs: 250 }
+      ? { warmupMs: 20, durationMs: 100 }
       : { warmupMs: 300, durationMs: 2000 };
     const cells: Cellular[] = [];
     for (const engine of ['mysql', 'postgres'] as const) {

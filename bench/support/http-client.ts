@@ -20,20 +20,40 @@ export function postJson(
   payload: unknown,
   headers: Readonly<Record<string, string>>,
 ): Promise<JsonResponse> {
-  const body = JSON.stringify(payload);
+  return send(agent, url, 'POST', JSON.stringify(payload), headers);
+}
+
+export function getJson(
+  agent: http.Agent,
+  url: URL,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<JsonResponse> {
+  return send(agent, url, 'GET', null, headers);
+}
+
+function send(
+  agent: http.Agent,
+  url: URL,
+  method: 'GET' | 'POST',
+  body: string | null,
+  headers: Readonly<Record<string, string>>,
+): Promise<JsonResponse> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
         agent,
-        method: 'POST',
+        method,
         hostname: url.hostname,
         port: url.port,
         path: url.pathname,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...headers,
-        },
+        headers:
+          body === null
+            ? headers
+            : {
+                'content-type': 'application/json',
+                'content-length': Buffer.byteLength(body),
+                ...headers,
+              },
       },
       (response) => {
         const chunks: Buffer[] = [];
@@ -48,6 +68,6 @@ export function postJson(
       },
     );
     request.on('error', reject);
-    request.end(body);
+    request.end(body ?? undefined);
   });
 }
