@@ -87,14 +87,19 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `gatehouse serve` and resolves once it logs that it listens. */
+/** Starts `gatehouse serve [args]` and resolves once it logs that it listens. */
 export function startServer(
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  options: {
+    readonly args?: readonly string[];
+    readonly cwd?: string;
+    readonly timeoutMs?: number;
+  } = {},
 ): Promise<ServerProcess> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], {
-      cwd: REPO_ROOT,
+    const child = spawn(process.execPath, [BIN, 'serve', ...(options.args ?? [])], {
+      cwd: options.cwd ?? REPO_ROOT,
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
