@@ -162,6 +162,23 @@ const MYSQL: readonly Bypass[] = [
     'SQL_TABLE_NOT_GRANTED',
   ],
   ['LATERAL', 'select * from employee, lateral (select * from salary) s', 'SQL_TABLE_NOT_GRANTED'],
+  [
+    // MySQL 8 ends the WITH at the parenthesis: the second `salary` is the base table.
+    'WITH inside a parenthesised set-operation branch does not scope over the next branch',
+    '(with salary as (select 1 as id) select id from salary) union select amount from salary',
+    'SQL_TABLE_NOT_GRANTED',
+  ],
+  [
+    'WITH inside a later parenthesised branch',
+    'select id from employee union (with salary as (select 1 as id) select id from salary) union select amount from salary',
+    'SQL_TABLE_NOT_GRANTED',
+  ],
+  ['charset introducer separated by a space', "select _binary 'x' from employee", 'SQL_LEXICAL'],
+  [
+    'charset introducer separated by a comment, before a hex literal',
+    'select _utf8mb4 /* c */ 0x41 from employee',
+    'SQL_LEXICAL',
+  ],
 ];
 
 const POSTGRES: readonly Bypass[] = [
@@ -237,6 +254,17 @@ const POSTGRES: readonly Bypass[] = [
   ],
   ['function in FROM', 'select * from salary_rows()', 'SQL_FUNCTION_NOT_ALLOWED'],
   ['regclass cast reads the catalog', "select 'salary'::regclass::oid", 'SQL_TYPE_NOT_ALLOWED'],
+  [
+    'regclass constant as a CYCLE mark value',
+    "with recursive r as (select 1 as n union all select n + 1 from r where n < 3) cycle n set c to regclass 'salary' default regclass 'employee' using p select * from r",
+    'SQL_TYPE_NOT_ALLOWED',
+  ],
+  [
+    'CURRENT_USER names the shared database user',
+    'select current_user',
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  ['CURRENT_CATALOG', 'select current_catalog', 'SQL_FUNCTION_NOT_ALLOWED'],
   ['user-defined operator', 'select 1 operator(public.===) 2', 'SQL_OPERATOR_NOT_ALLOWED'],
   [
     'pg_stats holds column values',

@@ -107,7 +107,7 @@ const ALLOWED: readonly Case[] = [
   ["select * from employee where name = 'it''s'", ['public.employee']],
   ['select * from employee -- comment\n where true', ['public.employee']],
   ['select /* a /* nested */ comment */ * from employee', ['public.employee']],
-  ['select (array[1, 2])[1], (row(1, 2)).f1, current_user, current_date, localtimestamp', []],
+  ['select (array[1, 2])[1], (row(1, 2)).f1, current_date, localtimestamp', []],
   ['select * from employee tablesample bernoulli (10) repeatable (1)', ['public.employee']],
   [
     'select distinct on (dept) dept, name from employee order by dept, name nulls last',
@@ -158,6 +158,10 @@ const REFUSED: readonly Case[] = [
   ['with x as (update salary set amount = 0 returning *) select 1', 'SQL_DATA_MODIFYING_CTE'],
   ["select 'a\\' , (select amount from salary) --'", 'SQL_LEXICAL'],
   ['select pg_sleep(10)', 'SQL_FUNCTION_NOT_ALLOWED'],
+  // SQL-syntax session functions name the shared database user and database.
+  ['select current_user', 'SQL_FUNCTION_NOT_ALLOWED'],
+  ['select session_user, current_catalog', 'SQL_FUNCTION_NOT_ALLOWED'],
+  ['select current_schema', 'SQL_FUNCTION_NOT_ALLOWED'],
   ["select pg_read_file('/etc/passwd')", 'SQL_FUNCTION_NOT_ALLOWED'],
   ["select query_to_xml('select * from salary', true, true, '')", 'SQL_FUNCTION_NOT_ALLOWED'],
   ["select table_to_xml('salary', true, true, '')", 'SQL_FUNCTION_NOT_ALLOWED'],

@@ -227,8 +227,15 @@ class MysqlWalker {
     this.orderBy(node._orderby, ctes);
     if (isObject(node._limit)) this.expr(node._limit.value, ctes);
     else if (node._limit !== null && node._limit !== undefined) this.unresolved('LIMIT', node);
-    // A WITH on the first branch of a set operation scopes over the whole operation.
-    if (node._next !== null && node._next !== undefined) this.select(node._next, ctes);
+    // `WITH … SELECT … UNION SELECT …`: the WITH scopes over the whole set operation, and
+    // node-sql-parser hangs it on the first branch. `(WITH s AS (…) SELECT …) UNION SELECT …
+    // FROM s` comes out the same but with `parentheses_symbol` on that branch, and there the
+    // WITH ends at the parenthesis (MySQL 8 reads the second `s` as a base table): the later
+    // branches then see only the outer CTEs. Treating a CTE of that branch as in scope would
+    // skip a grant check; out of scope only refuses more.
+    if (node._next !== null && node._next !== undefined) {
+      this.select(node._next, node.parentheses_symbol === true ? outerCtes : ctes);
+    }
     this.depth--;
   }
 

@@ -348,6 +348,7 @@ function firstWord(sql: string): string {
  * These words are reserved in MySQL, so unquoted they can only be the keyword.
  */
 function checkShape(tokens: readonly MysqlToken[]): void {
+  checkIntroducers(tokens);
   const first = tokens[0]!;
   const firstUpper = first.kind === 'word' ? first.value.toUpperCase() : '';
   if (!(firstUpper === 'SELECT' || firstUpper === 'WITH' || first.value === '(')) {
@@ -391,6 +392,27 @@ function checkShape(tokens: readonly MysqlToken[]): void {
         break;
       default:
         break;
+    }
+  }
+}
+
+/**
+ * A charset introducer may be separated from its literal by whitespace or a comment
+ * (`_binary 'x'`, `_utf8mb4 /* c *\/ 0x41`: https://dev.mysql.com/doc/refman/8.0/en/charset-introducer.html).
+ * node-sql-parser reads `_binary` as a column and the literal as its alias, the server reads
+ * one literal: a differential in the shape of the statement, refused like the glued form.
+ */
+function checkIntroducers(tokens: readonly MysqlToken[]): void {
+  for (let k = 0; k + 1 < tokens.length; k++) {
+    const token = tokens[k]!;
+    const next = tokens[k + 1]!;
+    if (token.kind !== 'word' || !token.value.startsWith('_')) continue;
+    if (next.kind === 'string' || (next.kind === 'number' && /^0[xXbB]/.test(next.value))) {
+      refuse(
+        'SQL_LEXICAL',
+        `'${token.value}' before a literal is a charset introducer, which the analyser does not support.`,
+        token.start,
+      );
     }
   }
 }

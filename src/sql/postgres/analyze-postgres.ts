@@ -306,6 +306,7 @@ class PostgresWalker {
           this.unresolved(`'${key}' in a common table expression`, cte.location);
         }
       }
+      this.cteClauses(cte, recursive ? all : visible);
       const query = cte.ctequery;
       const kind = isObject(query) ? Object.keys(query)[0] : undefined;
       if (!isObject(query) || kind !== 'SelectStmt') {
@@ -319,6 +320,40 @@ class PostgresWalker {
       visible.add(cte.ctename);
     }
     return all;
+  }
+
+  /**
+   * The column lists, SEARCH and CYCLE clauses of a CTE. CYCLE's mark values are constants
+   * to the grammar, but `regclass 'salary'` is a constant too (a cast that reads the
+   * catalog): they are walked like any expression, the rest must be names.
+   */
+  private cteClauses(cte: JsonObject, ctes: ReadonlySet<string>): void {
+    const location = cte.location;
+    const names = (value: Json | undefined, what: string): void => {
+      if (value !== undefined && stringList(value) === undefined) this.unresolved(what, location);
+    };
+    names(cte.aliascolnames, 'the column list of a common table expression');
+    const search = cte.search_clause;
+    if (search !== undefined) {
+      if (!isObject(search)) this.unresolved('SEARCH', location);
+      for (const [key, value] of Object.entries(search)) {
+        if (key === 'search_col_list') names(value, 'SEARCH');
+        else if (!['search_breadth_first', 'search_seq_column', 'location'].includes(key)) {
+          this.unresolved(`'${key}' in SEARCH`, location);
+        } else if (typeof value === 'object' && value !== null) this.unresolved('SEARCH', location);
+      }
+    }
+    const cycle = cte.cycle_clause;
+    if (cycle !== undefined) {
+      if (!isObject(cycle)) this.unresolved('CYCLE', location);
+      for (const [key, value] of Object.entries(cycle)) {
+        if (key === 'cycle_col_list') names(value, 'CYCLE');
+        else if (key === 'cycle_mark_value' || key === 'cycle_mark_default') this.node(value, ctes);
+        else if (!['cycle_mark_column', 'cycle_path_column', 'location'].includes(key)) {
+          this.unresolved(`'${key}' in CYCLE`, location);
+        } else if (typeof value === 'object' && value !== null) this.unresolved('CYCLE', location);
+      }
+    }
   }
 
   /** A wrapped node (`{ "Type": { … } }`), a list of them, or the empty placeholder `{}`. */
@@ -391,7 +426,19 @@ class PostgresWalker {
         break;
       case 'SQLValueFunction': {
         const name = typeof inner.op === 'string' ? SQL_VALUE_FUNCTIONS[inner.op] : undefined;
-        if (name !== undefined) this.out.addFunction(name);
+        if (name === undefined) {
+          // CURRENT_USER, SESSION_USER, USER, CURRENT_ROLE, CURRENT_CATALOG, CURRENT_SCHEMA
+          // read the session (the shared user, the database): not on the allow-list.
+          const op = typeof inner.op === 'string' ? inner.op.replace(/^SVFOP_/, '') : '(unknown)';
+          this.out.addFunction(op.toLowerCase());
+          this.out.refuse(
+            'SQL_FUNCTION_NOT_ALLOWED',
+            `The function ${op} is not on the allow-list.`,
+            this.positions.of(typeof inner.location === 'number' ? inner.location : undefined),
+          );
+        } else {
+          this.out.addFunction(name);
+        }
         this.fields(type, inner, SPECS.SQLValueFunction!, ctes);
         break;
       }
