@@ -125,7 +125,7 @@ export function sqliteStateConfig(): SqliteFixture {
 }
 
 export function lifecycleDeps(
-  state: State,
+  state: LifecycleDeps['state'],
   clock: Clock,
   overrides: Partial<LifecycleDeps> = {},
 ): LifecycleDeps & { readonly log: ReturnType<typeof memoryLogger> } {

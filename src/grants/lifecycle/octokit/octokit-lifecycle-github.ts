@@ -159,8 +159,13 @@ export function createOctokitLifecycleGithub(
         });
         return 'deleted';
       } catch (error) {
-        // Deleted meanwhile by a concurrent run: the state we want.
-        if (statusOf(error) === 404) return 'absent';
+        // Deleted meanwhile by a concurrent run (404, or 409 because the blob we named is no
+        // longer the branch's): the state we want, once the file is really gone.
+        const status = statusOf(error);
+        if (status === 404) return 'absent';
+        if (status === 409 && (await blobSha(repo, input.path, input.branch)) === null) {
+          return 'absent';
+        }
         throw error;
       }
     },
