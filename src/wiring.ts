@@ -257,6 +257,28 @@ function auditPlugin(
     });
 }
 
+/** How long a stop waits for a running reconcile or expiry run. Octokit retries an
+ * unreachable GitHub for several seconds; a stop (SIGTERM from an orchestrator, which kills
+ * after 30 s by default) must not wait for that. Every job is idempotent, so the next run,
+ * on this replica or another, redoes what was cut short. */
+const JOB_DRAIN_MS = 10_000;
+
+async function drain(jobs: LifecycleSchedules, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), JOB_DRAIN_MS);
+    timer.unref();
+  });
+  const outcome = await Promise.race([jobs.idle().then(() => 'idle' as const), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    log.warn(
+      { waitedMs: JOB_DRAIN_MS },
+      'A lifecycle job is still running; stopping anyway (jobs are idempotent: the next run redoes its work)',
+    );
+  }
+}
+
 export async function startGatehouse(
   config: Config,
   clock: Clock,
@@ -381,8 +403,8 @@ export async function startGatehouse(
         closed ??= (async () => {
           jobs?.stop();
           await running.close();
-          // A job in progress writes to the state store: let it finish first.
-          await jobs?.idle();
+          // A job in progress writes to the state store: let it finish first, within bounds.
+          if (jobs !== null) await drain(jobs, log);
           await closeEngines();
           await state.close();
         })();
@@ -392,7 +414,7 @@ export async function startGatehouse(
   } catch (error) {
     schedules?.stop();
     await server?.close().catch(() => undefined);
-    await schedules?.idle();
+    if (schedules !== null) await drain(schedules, log);
     await closeEngines();
     await state.close().catch(() => undefined);
     throw error;
