@@ -156,11 +156,7 @@ export function startLifecycleSchedules(
     const timer = setInterval(run, ms);
     timer.unref();
     timers.push(timer);
-    if (atStart) {
-      const first = setTimeout(run, 0);
-      first.unref();
-      timers.push(first);
-    }
+    if (atStart) run();
   };
 
   every(
@@ -177,7 +173,7 @@ export function startLifecycleSchedules(
   return {
     stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) clearInterval(timer);
     },
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);

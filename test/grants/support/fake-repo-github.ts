@@ -501,6 +501,21 @@ export class FakeRepoGithub {
       const state = this.teams.get(`${m[1]}/${m[2]}`)?.get(m[3]!);
       return state === undefined ? notFound : [200, { state, role: 'member' }];
     }
+    // GitHub App authentication (for the CLI's installation client).
+    if (method === 'GET' && path === `${BASE}/installation`) {
+      return [200, { id: 42, account: { login: OWNER } }];
+    }
+    if (method === 'POST' && path === '/app/installations/42/access_tokens') {
+      return [
+        201,
+        {
+          token: 'ghs_test',
+          expires_at: '2999-01-01T00:00:00Z',
+          permissions: {},
+          repository_selection: 'all',
+        },
+      ];
+    }
     return [501, { message: `fake GitHub: no route for ${method} ${path}` }];
   }
 
