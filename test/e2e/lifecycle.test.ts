@@ -368,10 +368,13 @@ for (const scenario of SCENARIOS) {
       expect((await query(database, 'SELECT count(*) AS n FROM salary')).code).toBe(0);
 
       const pr = await eventually('the revocation PR', () => revocationPulls(employeeGrant.id)[0]);
-      // Further sweeps find the PR and open no other.
+      // Further sweeps, the server's and `gatehouse expire` beside it, find the PR and open
+      // no other.
       await eventually('two more expiry sweeps', () =>
         expiryRuns() >= runsBefore + 3 ? true : undefined,
       );
+      const rerun = await gatehouse(['expire'], { env: serverEnv });
+      expect(rerun.code, rerun.stderr + rerun.stdout).toBe(0);
       await fake.idle();
       expect(revocationPulls(employeeGrant.id)).toHaveLength(1);
       expect(fake.labels(ACCESS_REPO, pr.number)).toContain('gatehouse:revocation');
