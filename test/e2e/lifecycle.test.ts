@@ -446,6 +446,24 @@ for (const scenario of SCENARIOS) {
       expect(story.revocationPr?.number).toBe(revocationPulls(employeeGrant.id)[0]?.number);
       expect(story.revocationPr?.mergedAt).not.toBeNull();
       expect(story.end?.kind).toBe('revoked');
+
+      // Over HTTP, only auditors read it: sam through his @acme/security membership, which
+      // the server asks GitHub as the App's installation; alice is refused.
+      const asAuditor = await fetch(`${server.url}/v1/audit?grant=${employeeGrant.id}`, {
+        headers: { authorization: `Bearer ${PEOPLE.sam.token}` },
+      });
+      expect(asAuditor.status).toBe(200);
+      const page = (await asAuditor.json()) as { records: { type: string }[] };
+      expect(page.records.map((r) => r.type)).toEqual(
+        expect.arrayContaining(['grant.activated', 'query.attempt', 'grant.revoked']),
+      );
+      const asRequester = await fetch(`${server.url}/v1/audit`, {
+        headers: { authorization: `Bearer ${PEOPLE.alice.token}` },
+      });
+      expect(asRequester.status).toBe(403);
+      expect(((await asRequester.json()) as { error: { code: string } }).error.code).toBe(
+        'AUTH_FORBIDDEN',
+      );
     }, 60_000);
   });
 }
