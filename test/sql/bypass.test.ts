@@ -265,6 +265,43 @@ const POSTGRES: readonly Bypass[] = [
     'SQL_FUNCTION_NOT_ALLOWED',
   ],
   ['CURRENT_CATALOG', 'select current_catalog', 'SQL_FUNCTION_NOT_ALLOWED'],
+  // Attribute notation: `x.f` / `(x).f` is the call f(x) when x has no field f.
+  [
+    'attribute notation on a scalar function in FROM',
+    "select t.current_setting from unnest(array['search_path']) t",
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'attribute notation on an unaliased function in FROM',
+    'select generate_series.pg_sleep from generate_series(1, 1)',
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'attribute notation through ROWS FROM',
+    'select r.salary_of from rows from (generate_series(1, 2)) r',
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'field selection on a scalar calls a function',
+    'select (1).salary_of',
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'field selection on a cast',
+    "select ('search_path'::text).current_setting",
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'field selection after a row field',
+    'select ((row(1, 2)).f1).pg_sleep',
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  [
+    'field selection on a column',
+    "select (v.x).current_setting from (values ('search_path')) v(x)",
+    'SQL_FUNCTION_NOT_ALLOWED',
+  ],
+  ['function in FROM whose name cannot be known', 'select * from coalesce(1)', 'SQL_UNRESOLVED'],
   ['user-defined operator', 'select 1 operator(public.===) 2', 'SQL_OPERATOR_NOT_ALLOWED'],
   [
     'pg_stats holds column values',

@@ -191,6 +191,7 @@ export function analyzePostgres(sql: string, defaultSchema: string): Analysis {
   const walker = new PostgresWalker(collector, defaultSchema, positions);
   try {
     walker.select(stmt.SelectStmt, new Set());
+    walker.checkAttributeNotation();
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
     collector.refuse(error.code, error.message, positions.of(error.location));
@@ -211,8 +212,36 @@ function statementType(type: string | undefined): string {
   return special[type] ?? type.replace(/Stmt$/, '').toLowerCase();
 }
 
+/** Output columns of allowed set-returning functions that have named OUT parameters. */
+const FUNCTION_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  json_each: ['key', 'value'],
+  jsonb_each: ['key', 'value'],
+  json_each_text: ['key', 'value'],
+  jsonb_each_text: ['key', 'value'],
+  json_array_elements: ['value'],
+  jsonb_array_elements: ['value'],
+  json_array_elements_text: ['value'],
+  jsonb_array_elements_text: ['value'],
+};
+
 class PostgresWalker {
   private depth = 0;
+  /**
+   * Attribute notation: PostgreSQL reads `q.f` as the function call `f(q)` when `q` has no
+   * column `f` (https://www.postgresql.org/docs/15/rowtypes.html#ROWTYPES-USAGE). For a table,
+   * subquery or CTE `q` is a row, and only functions taking a row can be called (built-ins:
+   * to_json, row_to_json, pg_typeof, …; user-defined ones are the residual risk in docs).
+   * For a function in FROM that returns a scalar, `q` is that scalar, so `t.current_setting
+   * FROM unnest(array['search_path']) t` calls current_setting('search_path'), and
+   * `g.pg_sleep FROM generate_series(1, 1) g` sleeps. These maps record, per name a function
+   * in FROM can be referred to by, the columns it really has.
+   */
+  private readonly functionRelations = new Map<string, Set<string>>();
+  private readonly qualifiedColumns: {
+    qualifier: string;
+    field: string;
+    location: number | undefined;
+  }[] = [];
 
   constructor(
     private readonly out: AnalysisCollector,
@@ -453,6 +482,22 @@ class PostgresWalker {
       case 'WindowDef':
         this.fields(type, inner, SPECS.WindowDef!, ctes);
         break;
+      case 'ColumnRef': {
+        const fields = stringList(inner.fields);
+        if (fields !== undefined && fields.length >= 2) {
+          this.qualifiedColumns.push({
+            qualifier: fields[fields.length - 2]!,
+            field: fields[fields.length - 1]!,
+            location: typeof inner.location === 'number' ? inner.location : undefined,
+          });
+        }
+        this.fields(type, inner, SPECS.ColumnRef!, ctes);
+        break;
+      }
+      case 'A_Indirection':
+        this.fieldSelection(inner);
+        this.fields(type, inner, SPECS.A_Indirection!, ctes);
+        break;
       default: {
         const spec = SPECS[type];
         if (spec === undefined) {
@@ -605,7 +650,82 @@ class PostgresWalker {
     }
   }
 
+  /**
+   * `(expr).name` selects the field `name` of a row, or calls `name(expr)` when there is no
+   * such field, whatever the type of `expr`: `('search_path'::text).current_setting`,
+   * `(1).salary_of` (attribute notation, see functionRelations). Only a ROW(…) constructor is
+   * known to be a row here; on anything else the name must be an allowed function, so that
+   * either reading is safe. Field access on a column works as `t.col` instead.
+   */
+  private fieldSelection(indirection: JsonObject): void {
+    const arg = indirection.arg;
+    let row = isObject(arg) && Object.keys(arg)[0] === 'RowExpr';
+    const items = Array.isArray(indirection.indirection) ? indirection.indirection : [];
+    for (const item of items) {
+      const name = isObject(item) && isObject(item.String) ? item.String.sval : undefined;
+      if (typeof name === 'string' && !row && !isFunctionAllowed('postgres', name)) {
+        throw new Refusal(
+          'SQL_FUNCTION_NOT_ALLOWED',
+          `'(…).${name}' may call the function ${name}() (attribute notation), which is not on the allow-list; select fields of a table as alias.column.`,
+          locationOf(arg),
+        );
+      }
+      row = false;
+    }
+  }
+
+  /** Called once the whole statement is walked: `q.f` where `q` names a function in FROM
+   * must be one of its columns, or an allowed function. */
+  checkAttributeNotation(): void {
+    for (const { qualifier, field, location } of this.qualifiedColumns) {
+      const columns = this.functionRelations.get(qualifier);
+      if (columns === undefined || columns.has(field) || isFunctionAllowed('postgres', field)) {
+        continue;
+      }
+      throw new Refusal(
+        'SQL_FUNCTION_NOT_ALLOWED',
+        `'${qualifier}.${field}' is not a column of the function result '${qualifier}', so PostgreSQL would call the function ${field}(${qualifier}) (attribute notation), which is not on the allow-list.`,
+        location,
+      );
+    }
+  }
+
+  private noteFunctionRelation(range: JsonObject): void {
+    const functions: Json[] = [];
+    if (Array.isArray(range.functions)) {
+      for (const pair of range.functions) {
+        const items = isObject(pair) && isObject(pair.List) ? pair.List.items : undefined;
+        if (Array.isArray(items) && items[0] !== undefined) functions.push(items[0]);
+      }
+    }
+    const names = new Set<string>();
+    const columns = new Set<string>();
+    for (const fn of functions) {
+      const call = isObject(fn) && isObject(fn.FuncCall) ? fn.FuncCall : undefined;
+      const name = stringList(call?.funcname)?.at(-1);
+      if (name === undefined) continue;
+      names.add(name);
+      for (const column of FUNCTION_COLUMNS[name] ?? []) columns.add(column);
+    }
+    const alias = isObject(range.alias) ? range.alias : undefined;
+    if (alias !== undefined) {
+      if (typeof alias.aliasname !== 'string') this.unresolved('a function alias', undefined);
+      names.add(alias.aliasname);
+      for (const column of stringList(alias.colnames) ?? []) columns.add(column);
+    } else if (names.size < functions.length) {
+      // The name such a function is referred to by is not a plain function name.
+      this.unresolved('an expression in FROM without an alias', undefined);
+    }
+    if (range.ordinality === true) columns.add('ordinality');
+    for (const name of names) {
+      const known = this.functionRelations.get(name) ?? new Set<string>();
+      for (const column of [...names, ...columns]) known.add(column);
+      this.functionRelations.set(name, known);
+    }
+  }
+
   private rangeFunction(range: JsonObject, ctes: ReadonlySet<string>): void {
+    this.noteFunctionRelation(range);
     for (const [key, value] of Object.entries(range)) {
       if (key === 'functions') {
         if (!Array.isArray(value)) this.unresolved('a function in FROM', undefined);
@@ -706,6 +826,13 @@ function stringList(value: Json | undefined): string[] | undefined {
     out.push(inner);
   }
   return out;
+}
+
+/** The location of a wrapped node (`{ "Type": { location } }`), when it has one. */
+function locationOf(value: Json | undefined): number | undefined {
+  if (!isObject(value)) return undefined;
+  const inner = Object.values(value)[0];
+  return isObject(inner) && typeof inner.location === 'number' ? inner.location : undefined;
 }
 
 function locationIn(value: Json | undefined): number | undefined {
