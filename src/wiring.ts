@@ -24,6 +24,7 @@ import {
   type LifecycleSchedules,
 } from './grants/lifecycle/lifecycle-app.js';
 import { loadLifecycleConfig } from './grants/lifecycle/lifecycle-config.js';
+import { LifecycleOctokit } from './grants/lifecycle/lifecycle-runtime.js';
 import type { LifecycleDeps } from './grants/lifecycle/lifecycle-deps.js';
 import { createCompositeIdentityProvider } from './identity/composite-identity-provider.js';
 import { createGithubIdentityProvider } from './identity/github/github-identity-provider.js';
@@ -178,8 +179,34 @@ function createProbot(
   });
 }
 
+/**
+ * The client of scheduled work (reconcile, the expiry sweep, auditor team checks): the App's
+ * own credentials with the lifecycle's Octokit, which lets a rate limit surface instead of
+ * waiting it out while holding the leader lock (src/grants/lifecycle/lifecycle-runtime.ts,
+ * the same client as `gatehouse reconcile` and `gatehouse expire`). A Probot given by a test
+ * serves both roles.
+ */
+function scheduledProbot(
+  config: Config,
+  throttle: boolean,
+  log: Logger,
+  webhooks: Probot,
+  given: Probot | undefined,
+): Probot {
+  if (given !== undefined || config.githubApp === null) return webhooks;
+  return new Probot({
+    appId: config.githubApp.appId,
+    privateKey: config.githubApp.privateKey,
+    secret: config.githubApp.webhookSecret,
+    baseUrl: config.githubApiUrl,
+    log: log.child({ name: 'lifecycle-github' }),
+    Octokit: throttle ? LifecycleOctokit : UnthrottledOctokit,
+  });
+}
+
 async function loadGithubSide(
   probot: Probot,
+  scheduled: Probot,
   config: Config,
   clock: Clock,
   state: State,
@@ -194,7 +221,7 @@ async function loadGithubSide(
     state: { grants: state.grants, audit: state.audit, leader: state.leader },
     clock,
     log: log.child({ name: 'lifecycle' }),
-    github: installationGithub(probot, lifecycleConfig),
+    github: installationGithub(scheduled, lifecycleConfig),
   };
   await probot.load((app) => {
     registerReviewGate(app, { config: gateConfig, clock, audit: state.audit });
@@ -334,7 +361,17 @@ export async function startGatehouse(
   try {
     const auditors = await readAuditors(config, log);
     const probot = createProbot(config, throttle, log, options.probot);
-    github = probot === null ? null : await loadGithubSide(probot, config, clock, state, log);
+    github =
+      probot === null
+        ? null
+        : await loadGithubSide(
+            probot,
+            scheduledProbot(config, throttle, log, probot, options.probot),
+            config,
+            clock,
+            state,
+            log,
+          );
     const queryService = createQueryService({
       databases,
       grants: state.grants,
