@@ -11,8 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { GatehouseError } from '../errors/catalogue.js';
+import { envRepository, invalidConfig, readEnv, type Env } from './env-values.js';
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 export type StateConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -96,15 +97,8 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 
-function invalid(key: string, problem: string): GatehouseError {
-  return new GatehouseError('CONFIG_INVALID', `${key}: ${problem}`);
-}
-
-/** Empty strings count as unset: `FOO=` in a .env file means "not configured". */
-function read(env: Env, key: string): string | undefined {
-  const value = env[key];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
-}
+const invalid = invalidConfig;
+const read = readEnv;
 
 function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
   const text = read(env, key);
@@ -161,14 +155,7 @@ function state(env: Env, cwd: string): StateConfig {
 }
 
 function repository(env: Env): Config['repository'] {
-  const text = read(env, 'GATEHOUSE_REPOSITORY');
-  if (text === undefined) return null;
-  // GitHub owner and repository names: https://docs.github.com/en/repositories/creating-and-managing-repositories/about-repositories
-  const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(text);
-  if (match === null || match[1] === undefined || match[2] === undefined) {
-    throw invalid('GATEHOUSE_REPOSITORY', `'${text}' is not owner/name`);
-  }
-  return { owner: match[1], name: match[2] };
+  return envRepository(env);
 }
 
 function githubApiUrl(env: Env): string {

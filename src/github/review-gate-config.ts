@@ -1,4 +1,11 @@
-import { GatehouseError } from '../errors/catalogue.js';
+import {
+  envAppId,
+  envFlag,
+  envRepository,
+  invalidConfig,
+  readEnv,
+  type Env,
+} from '../config/env-values.js';
 
 /**
  * The review gate's own configuration, read once from the environment, validated, frozen.
@@ -16,56 +23,19 @@ export interface ReviewGateConfig {
   readonly appId: number | undefined;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env };
 
 /** The check's name: branch protection requires it by name and app, so it is not configurable. */
 export const CHECK_NAME = 'Gatehouse / access policy';
 
-// https://docs.github.com/en/repositories/creating-and-managing-repositories/about-repositories
-const OWNER = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/;
-const NAME = /^[A-Za-z0-9._-]{1,100}$/;
-
-function invalid(key: string, message: string): GatehouseError {
-  return new GatehouseError('CONFIG_INVALID', `${key} ${message}`);
-}
-
-function read(env: Env, key: string): string | undefined {
-  const value = env[key]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-function flag(env: Env, key: string, fallback: boolean): boolean {
-  const text = read(env, key);
-  if (text === undefined) return fallback;
-  if (/^(true|1|yes)$/i.test(text)) return true;
-  if (/^(false|0|no)$/i.test(text)) return false;
-  throw invalid(key, `must be true or false, not '${text}'`);
-}
-
 export function loadReviewGateConfig(env: Env): ReviewGateConfig {
-  const repoText = read(env, 'GATEHOUSE_REPOSITORY');
-  if (repoText === undefined) {
-    throw invalid('GATEHOUSE_REPOSITORY', 'is required: the access repository as owner/name');
-  }
-  const [owner, name, ...rest] = repoText.split('/');
-  if (
-    owner === undefined ||
-    name === undefined ||
-    rest.length > 0 ||
-    !OWNER.test(owner) ||
-    !NAME.test(name) ||
-    name === '.' ||
-    name === '..'
-  ) {
-    throw invalid('GATEHOUSE_REPOSITORY', `'${repoText}' is not owner/name`);
-  }
-  const appIdText = read(env, 'APP_ID');
-  if (appIdText !== undefined && !/^[1-9]\d{0,15}$/.test(appIdText)) {
-    throw invalid('APP_ID', `'${appIdText}' is not a GitHub App id (a positive integer)`);
+  const repository = envRepository(env);
+  if (repository === null) {
+    throw invalidConfig('GATEHOUSE_REPOSITORY', 'is required: the access repository as owner/name');
   }
   return Object.freeze({
-    repository: Object.freeze({ owner, name }),
-    requestReviews: flag(env, 'GATEHOUSE_REQUEST_REVIEWS', false),
-    appId: appIdText === undefined ? undefined : Number(appIdText),
+    repository,
+    requestReviews: envFlag(env, 'GATEHOUSE_REQUEST_REVIEWS', false),
+    appId: envAppId(env),
   });
 }
