@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Benchmark, BenchmarkRecord } from './harness/benchmark.js';
+import { probeFsync } from './harness/fsync-probe.js';
 import { currentLoad, machineInfo } from './harness/machine.js';
 import { renderMarkdown, type RunReport } from './harness/render-report.js';
 import { serverVersions } from './support/server-versions.js';
@@ -59,7 +60,7 @@ async function main(): Promise<number> {
   const quick = values.quick === true;
   const outDir = resolve(values.out ?? dirname(fileURLToPath(import.meta.url)));
   const started = performance.now();
-  const loadAtStart = currentLoad();
+  const atStart = { load: currentLoad(), fsync: probeFsync() };
   const log = (message: string) => {
     const t = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
     process.stderr.write(`[bench ${t}s] ${message}\n`);
@@ -96,7 +97,7 @@ async function main(): Promise<number> {
 
   const report: RunReport = {
     mode: quick ? 'quick' : 'full',
-    machine: machineInfo(new Date(), loadAtStart),
+    machine: machineInfo(new Date(), atStart),
     databases: await serverVersions(),
     totalSeconds: (performance.now() - started) / 1000,
     benchmarks: records,

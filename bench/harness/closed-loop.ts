@@ -10,6 +10,8 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** Stop early after this many measured operations. */
   readonly maxOps?: number;
+  /** When given, every measured latency (µs) is also pushed here. */
+  readonly samples?: number[];
 }
 
 export interface LoadResult {
@@ -32,7 +34,8 @@ export async function closedLoop(
   op: (worker: number, sequence: number) => Promise<void>,
   options: LoadOptions,
 ): Promise<LoadResult> {
-  const samples: number[] = [];
+  const samples: number[] = options.samples ?? [];
+  const first = samples.length;
   let errors = 0;
   let firstError: string | null = null;
   let sequence = 0;
@@ -45,7 +48,7 @@ export async function closedLoop(
   async function worker(id: number): Promise<void> {
     for (;;) {
       const started = performance.now();
-      if (started >= stopAt || samples.length + errors >= maxOps) return;
+      if (started >= stopAt || samples.length - first + errors >= maxOps) return;
       const measured = started >= measureFrom;
       try {
         await op(id, sequence++);
@@ -63,14 +66,83 @@ export async function closedLoop(
   }
 
   await Promise.all(Array.from({ length: options.concurrency }, (_v, i) => worker(i)));
+  const mine = samples.slice(first);
   const elapsedMs = Math.max(lastCompletion - measureFrom, 1e-9);
   return {
     concurrency: options.concurrency,
-    ops: samples.length,
+    ops: mine.length,
     errors,
     firstError,
     elapsedMs,
-    opsPerSec: (samples.length / elapsedMs) * 1000,
-    latency: summarize(samples),
+    opsPerSec: (mine.length / elapsedMs) * 1000,
+    latency: summarize(mine),
   };
+}
+
+export interface InterleaveOptions {
+  readonly concurrency: number;
+  /** Unmeasured run of every operation before the first round. */
+  readonly warmupMs: number;
+  /** Measured time per operation, split evenly over the rounds. */
+  readonly durationMs: number;
+  readonly rounds: number;
+  /** Unmeasured lead-in of each slice (reconnects, caches of the other variants). */
+  readonly sliceWarmupMs?: number;
+}
+
+/**
+ * Measures several operations against each other in interleaved slices (A B C, A B C, …)
+ * rather than one after another, so slow drifts of a shared machine (other processes' CPU,
+ * the disk's fsync time) fall on every operation alike instead of on whichever ran during
+ * the bad minute. Each result merges its slices: throughput = all operations / all measured
+ * time, percentiles over all samples.
+ */
+export async function interleaved<K extends string>(
+  ops: Readonly<Record<K, (worker: number, sequence: number) => Promise<void>>>,
+  options: InterleaveOptions,
+): Promise<Record<K, LoadResult>> {
+  const keys = Object.keys(ops) as K[];
+  const offsets = new Map<K, number>(keys.map((k) => [k, 0]));
+  const run = async (key: K, warmupMs: number, durationMs: number) => {
+    const offset = offsets.get(key) ?? 0;
+    const samples: number[] = [];
+    const result = await closedLoop((w, s) => ops[key](w, offset + s), {
+      concurrency: options.concurrency,
+      warmupMs,
+      durationMs,
+      samples,
+    });
+    // Keep sequence numbers increasing across slices (the ops derive query texts from them).
+    offsets.set(key, offset + result.ops + result.errors + 10 * options.concurrency + 1000);
+    return { result, samples };
+  };
+  for (const key of keys) await run(key, options.warmupMs, 0);
+  const merged = new Map<K, { results: LoadResult[]; samples: number[] }>(
+    keys.map((k) => [k, { results: [], samples: [] }]),
+  );
+  const slice = options.durationMs / options.rounds;
+  for (let round = 0; round < options.rounds; round++) {
+    for (const key of keys) {
+      const { result, samples } = await run(key, options.sliceWarmupMs ?? 0, slice);
+      const entry = merged.get(key);
+      entry?.results.push(result);
+      for (const s of samples) entry?.samples.push(s);
+    }
+  }
+  const out = {} as Record<K, LoadResult>;
+  for (const key of keys) {
+    const { results, samples } = merged.get(key) ?? { results: [], samples: [] };
+    const ops = results.reduce((n, r) => n + r.ops, 0);
+    const elapsedMs = results.reduce((n, r) => n + r.elapsedMs, 0);
+    out[key] = {
+      concurrency: options.concurrency,
+      ops,
+      errors: results.reduce((n, r) => n + r.errors, 0),
+      firstError: results.find((r) => r.firstError !== null)?.firstError ?? null,
+      elapsedMs,
+      opsPerSec: (ops / Math.max(elapsedMs, 1e-9)) * 1000,
+      latency: summarize(samples),
+    };
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { probeFsync } from './fsync-probe.js';
 
 export interface MachineInfo {
   readonly cpuModel: string;
@@ -10,9 +11,17 @@ export interface MachineInfo {
   /** 1-minute load average at the start and the end of the run: other work on the machine
    * (the cores are shared) shows here. */
   readonly loadAverage: { readonly start: number; readonly end: number };
+  /** fdatasync of 4 KiB in the temporary directory (see fsync-probe.ts), start and end. */
+  readonly fsync: {
+    readonly start: { readonly p50Ms: number; readonly p99Ms: number };
+    readonly end: { readonly p50Ms: number; readonly p99Ms: number };
+  };
 }
 
-export function machineInfo(now: Date, loadAtStart: number): MachineInfo {
+export function machineInfo(
+  now: Date,
+  atStart: { readonly load: number; readonly fsync: MachineInfo['fsync']['start'] },
+): MachineInfo {
   const list = cpus();
   return {
     cpuModel: list[0]?.model.trim() ?? 'unknown',
@@ -21,7 +30,8 @@ export function machineInfo(now: Date, loadAtStart: number): MachineInfo {
     os: `${platform()} ${release()} ${arch()}`,
     node: process.version,
     date: now.toISOString(),
-    loadAverage: { start: loadAtStart, end: currentLoad() },
+    loadAverage: { start: atStart.load, end: currentLoad() },
+    fsync: { start: atStart.fsync, end: probeFsync() },
   };
 }
 

@@ -48,11 +48,13 @@ export function renderMarkdown(report: RunReport): string {
     `| Node | ${m.node} |`,
     ...Object.entries(report.databases).map(([k, v]) => `| ${k} | ${v} |`),
     `| load average (1 min) | ${m.loadAverage.start} at start, ${m.loadAverage.end} at end |`,
+    `| fdatasync 4 KiB (p50 / p99) | ${m.fsync.start.p50Ms.toFixed(2)} / ${m.fsync.start.p99Ms.toFixed(2)} ms at start, ${m.fsync.end.p50Ms.toFixed(2)} / ${m.fsync.end.p99Ms.toFixed(2)} ms at end |`,
     `| date | ${m.date} |`,
     '',
     'Everything (load generator, Gatehouse, MariaDB, PostgreSQL, the fake GitHub) shares these ' +
       'cores, so absolute numbers are modest; the ratios against the baseline measured in the ' +
-      'same run are what the targets judge.',
+      'same run are what the targets judge. The disk is shared too: durable commits (SQLite ' +
+      'audit appends) cost at least one fdatasync, whose time is probed at the start and end.',
     '',
     '## Targets',
     '',

@@ -8,7 +8,9 @@ export async function serverVersions(): Promise<Record<string, string>> {
   try {
     const client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
-    const { rows } = await client.query<{ v: string }>('SHOW server_version');
+    const { rows } = await client.query<{ v: string }>(
+      "SELECT current_setting('server_version') AS v",
+    );
     out['PostgreSQL'] = rows[0]?.v ?? 'unknown';
     const fsync = await client.query<{ f: string; s: string }>(
       "SELECT current_setting('fsync') AS f, current_setting('synchronous_commit') AS s",
