@@ -785,9 +785,55 @@ beforeAll(async () => {
   await initSqlAnalysis();
 });
 
+/**
+ * Execution layer on its own: statements the analyser refuses, sent to the engine directly
+ * as if it had been fooled. `fails`: the engine must refuse to run it; `runs`: it may run,
+ * and the side-effect check at the end proves it left nothing behind (the transaction is
+ * rolled back, the session reset). `then` runs right after, pool-size + 1 times, so that
+ * every pooled connection is seen.
+ */
+interface DirectStep {
+  readonly sql: string;
+  readonly expect: 'fails' | 'runs';
+  readonly then?: { readonly sql: string; readonly rows?: unknown[][]; readonly fails?: true };
+}
+
+// prettier-ignore
+const MYSQL_DIRECT: readonly DirectStep[] = [
+  { sql: 'select 1; select 2', expect: 'fails' },
+  { sql: "insert into employee (emp_no) values (999)", expect: 'fails' },
+  { sql: 'create temporary table stolen (x int)', expect: 'fails' },
+  { sql: `select note from salary into outfile '${FILE}-outfile'`, expect: 'fails' },
+  { sql: 'select nextval(invoice_seq)', expect: 'fails' },
+  { sql: `select get_lock('${LOCK}', 0)`, expect: 'runs' },
+  { sql: 'set @leak = 42', expect: 'runs', then: { sql: 'select @leak', rows: [[null]] } },
+  { sql: "set session sql_mode = 'ANSI_QUOTES'", expect: 'runs', then: { sql: 'select "x"', rows: [['x']] } },
+  { sql: "prepare s from 'select 1'", expect: 'runs', then: { sql: 'execute s', fails: true } },
+];
+
+// prettier-ignore
+const POSTGRES_DIRECT: readonly DirectStep[] = [
+  { sql: 'select 1; select 2', expect: 'fails' },
+  { sql: 'insert into employee (emp_no) values (999)', expect: 'fails' },
+  { sql: 'create temp table stolen as select 1', expect: 'fails' },
+  { sql: `copy (select note from salary) to '${FILE}-copy'`, expect: 'fails' },
+  { sql: "select nextval('invoice_seq')", expect: 'fails' },
+  // Large objects can be created in a READ ONLY transaction; the ROLLBACK removes them.
+  { sql: "select lo_from_bytea(0, '\\x00'::bytea)", expect: 'runs' },
+  { sql: 'select pg_advisory_lock(4242)', expect: 'runs' },
+  {
+    sql: "select set_config('search_path', 'hr_private', false)",
+    expect: 'runs',
+    then: { sql: 'select first_name from employee order by emp_no limit 1', rows: [['First1']] },
+  },
+  { sql: 'set search_path = hr_private', expect: 'runs', then: { sql: 'select first_name from employee order by emp_no limit 1', rows: [['First1']] } },
+  { sql: 'prepare p as select 1', expect: 'runs', then: { sql: 'execute p', fails: true } },
+];
+
 const SUITES = [
   {
     engine: 'mysql' as const,
+    direct: MYSQL_DIRECT,
     create: createMysqlTarget,
     refused: MYSQL_REFUSED,
     allowed: MYSQL_ALLOWED,
@@ -804,6 +850,7 @@ const SUITES = [
   },
   {
     engine: 'postgres' as const,
+    direct: POSTGRES_DIRECT,
     create: createPostgresTarget,
     refused: POSTGRES_REFUSED,
     allowed: POSTGRES_ALLOWED,
@@ -891,6 +938,26 @@ describe.each(SUITES)('$engine: bypass suite through the query service', (suite)
     const { outcome, records } = await h.query(suite.heavy, { statementTimeoutMs: 1500 });
     expect(outcome).toMatchObject({ ok: false, code: 'QUERY_TIMEOUT' });
     expect(records.map((r) => r.decision)).toEqual(['allowed', 'failed']);
+  });
+
+  it.each(suite.direct)('execution layer holds on its own: $sql', async (step) => {
+    const options = { maxRows: 10, maxBytes: 1_000_000, timeoutMs: 5000 };
+    const run = h.engine.execute(step.sql, options);
+    if (step.expect === 'fails') {
+      await expect(run).rejects.toMatchObject({ code: 'QUERY_FAILED' });
+    } else {
+      await run;
+    }
+    if (step.then === undefined) return;
+    // pool size 2: three runs reach every pooled connection at least once.
+    for (let i = 0; i < 3; i++) {
+      const next = h.engine.execute(step.then.sql, options);
+      if (step.then.fails === true) {
+        await expect(next).rejects.toMatchObject({ code: 'QUERY_FAILED' });
+      } else {
+        expect((await next).rows).toEqual(step.then.rows);
+      }
+    }
   });
 
   it('after the suite: no side effect, sessions reset, audit chain intact', async () => {
