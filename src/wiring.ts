@@ -137,23 +137,6 @@ interface GithubSide {
   readonly lifecycle: LifecycleDeps;
 }
 
-export const THROTTLE_KEY = 'GATEHOUSE_GITHUB_THROTTLE';
-
-/**
- * Probot spaces the App's write requests at least 1 s apart and those that notify people (new
- * PRs, comments) 3 s apart, per process, as GitHub asks of integrations
- * (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#avoid-concurrent-requests)
- * and waits out rate limits. Keep it on against github.com. GATEHOUSE_GITHUB_THROTTLE=off
- * removes both, for a GitHub Enterprise Server whose rate limits are disabled and for the
- * simulated GitHub of the demo and the end-to-end tests (docs/production.md).
- */
-export function githubThrottle(env: Config['env']): boolean {
-  const text = env[THROTTLE_KEY]?.trim() ?? '';
-  if (text === '' || text === 'on') return true;
-  if (text === 'off') return false;
-  throw new GatehouseError('CONFIG_INVALID', `${THROTTLE_KEY}: '${text}' must be on or off`);
-}
-
 /** Probot's Octokit with the throttling plugin turned off. Probot always passes throttle
  * options, so only a function default can override them (docs/testing.md). */
 const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, unknown>) => ({
@@ -319,7 +302,7 @@ export async function startGatehouse(
     );
   }
 
-  const throttle = githubThrottle(config.env);
+  const throttle = config.githubThrottle;
   const databases = options.databases ?? (await readDatabases(config));
   await initSqlAnalysis();
 

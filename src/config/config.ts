@@ -80,6 +80,8 @@ export interface Config {
   /** Period of the expiry sweep inside `serve`; 0 turns it off. */
   readonly expiryIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** Probot's write spacing and rate-limit waits (GATEHOUSE_GITHUB_THROTTLE, default on). */
+  readonly githubThrottle: boolean;
   readonly clock: ClockConfig;
   /** The environment as seen at start, for adapters that resolve secrets by name
    * (databases.yaml `passwordEnv`, AWS credentials). Frozen copy. */
@@ -296,6 +298,21 @@ function trustProxy(env: Env): Config['trustProxy'] {
   return entries;
 }
 
+/**
+ * Probot spaces the App's write requests at least 1 s apart and those that notify people (new
+ * PRs, comments) 3 s apart, per process, as GitHub asks of integrations
+ * (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#avoid-concurrent-requests)
+ * and waits out rate limits. Keep it on against github.com. `off` removes both, for a GitHub
+ * Enterprise Server whose rate limits are disabled and for the simulated GitHub of the demo
+ * and the end-to-end tests.
+ */
+function githubThrottle(env: Env): boolean {
+  const text = read(env, 'GATEHOUSE_GITHUB_THROTTLE') ?? 'on';
+  if (text === 'on') return true;
+  if (text === 'off') return false;
+  throw invalid('GATEHOUSE_GITHUB_THROTTLE', `'${text}' must be on or off`);
+}
+
 function logLevel(env: Env): LogLevel {
   const text = read(env, 'GATEHOUSE_LOG_LEVEL') ?? 'info';
   const level = LOG_LEVELS.find((l) => l === text);
@@ -362,6 +379,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     reconcileIntervalMs: duration(env, 'GATEHOUSE_RECONCILE_INTERVAL', 10 * 60_000, 24 * 3_600_000),
     expiryIntervalMs: duration(env, 'GATEHOUSE_EXPIRY_INTERVAL', 60_000, 24 * 3_600_000),
     logLevel: logLevel(env),
+    githubThrottle: githubThrottle(env),
     clock: clock(env, cwd),
     env: Object.freeze({ ...env }),
   };

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       reconcileIntervalMs: 600_000,
       expiryIntervalMs: 60_000,
       logLevel: 'info',
+      githubThrottle: true,
       clock: { kind: 'system' },
     });
   });
@@ -79,6 +80,7 @@ describe('loadConfig', () => {
         GATEHOUSE_RECONCILE_INTERVAL: '0',
         GATEHOUSE_EXPIRY_INTERVAL: '30s',
         GATEHOUSE_LOG_LEVEL: 'debug',
+        GATEHOUSE_GITHUB_THROTTLE: 'off',
         GATEHOUSE_CLOCK_OFFSET_MS: '-5000',
       },
       CWD,
@@ -110,6 +112,7 @@ describe('loadConfig', () => {
       reconcileIntervalMs: 0,
       expiryIntervalMs: 30_000,
       logLevel: 'debug',
+      githubThrottle: false,
       clock: { kind: 'offset', offsetMs: -5000 },
     });
   });
