@@ -125,6 +125,21 @@ describe('renderGrantStory', () => {
     expect(story.revocationPr).toMatchObject({ number: REVOCATION_PR, mergedAt: null });
   });
 
+  it("approvals come from the grant's own PR, not from its revocation PR", async () => {
+    const records = await seededRecords();
+    const log = new MemoryAuditLog(() => at(300));
+    const revocationApproval = await log.append({
+      type: 'grant.approved',
+      actor: 'gatehouse',
+      grantIds: [GRANT],
+      prNumbers: [REVOCATION_PR],
+      approvers: ['dba-dave'],
+    });
+    const story = buildGrantStory(grant, [...records, { ...revocationApproval, seq: 10_000 }]);
+    expect(story.approvals.map((a) => a.login)).toEqual(['dba-dora']);
+    expect(story.approvals[0]?.at).toBe(at(0).toISOString());
+  });
+
   it('a revoked grant ends with who revoked it and why', () => {
     const revoked = {
       ...grant,

@@ -90,14 +90,19 @@ export function buildGrantStory(grant: Grant | null, records: readonly AuditReco
   const requested = first('grant.requested');
   const activated = last('grant.activated');
   const refusedActivation = last('grant.activation_refused');
-  const approvedRecords = ordered.filter((r) => r.type === 'grant.approved');
+  const allApproved = ordered.filter((r) => r.type === 'grant.approved');
   const grantId = grant?.id ?? activated?.grantIds?.[0] ?? null;
   const prNumber =
     grant?.prNumber ??
-    [activated, requested, refusedActivation, approvedRecords[0]]
+    [activated, requested, refusedActivation, allApproved[0]]
       .map((r) => r?.prNumbers?.[0])
       .find((n) => n !== undefined) ??
     null;
+  // Only the approvals of the grant's own PR: the records also hold the revocation PR's
+  // approval (it names this grant too), which approved the end of access, not the access.
+  const approvedRecords = allApproved.filter(
+    (r) => prNumber === null || (r.prNumbers ?? []).includes(prNumber),
+  );
 
   // Approvals: the grant holds the reviews that counted (login + review id); approval records
   // say when the gate turned green. Logins from records that the grant lacks are kept too.
