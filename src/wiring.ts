@@ -11,8 +11,14 @@ import { pino, type Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config.js';
+import {
+  openPolicyHolder,
+  readPolicyFiles,
+  type PolicyHolder,
+  type ReloadOutcome,
+  type ReloadTrigger,
+} from './config/policy-holder.js';
 import { createEngine } from './engines/create-engine.js';
-import type { Engine } from './engines/engine.js';
 import { GatehouseError } from './errors/catalogue.js';
 import { createQueryService } from './gateway/query-service.js';
 import { registerReviewGate } from './github/review-gate.js';
@@ -32,14 +38,12 @@ import type { IdentityProvider } from './identity/identity-provider.js';
 import { createOidcIdentityProvider } from './identity/oidc/oidc-identity-provider.js';
 import type { Databases } from './policy/databases.js';
 import { loadDatabases } from './policy/load-databases.js';
-import { loadRiskPolicy } from './policy/load-risk-policy.js';
-import { RISK_POLICY_PATH } from './policy/repo-context.js';
 import type { RiskPolicy } from './policy/risk-policy.js';
 import { createAuditorCheck } from './audit/tools/auditor-check.js';
 import { registerAuditRoute } from './server/audit-route.js';
 import { buildServer } from './server/build-server.js';
 import { WEBHOOK_PATH } from './server/routes/webhook-route.js';
-import { createReadinessCheck } from './server/readiness.js';
+import { createReadinessCheck, type ReadinessCheck } from './server/readiness.js';
 import { initSqlAnalysis } from './sql/analyze-sql.js';
 import { openState, type State } from './state/open-state.js';
 import type { Clock } from './util/clock.js';
@@ -68,6 +72,9 @@ export interface Gatehouse {
   /** What the scheduled jobs run with (null without a GitHub App): the demo and tools call
    * `reconcile` or `runExpiry` with it instead of waiting for a timer. */
   readonly lifecycle: LifecycleDeps | null;
+  /** Reloads policies/ (SIGHUP in `serve`, the GATEHOUSE_POLICY_RELOAD_INTERVAL poll), audited
+   * as `config.reloaded`; a policy with any diagnostic is refused and the old one kept. */
+  reloadPolicy(trigger?: ReloadTrigger): Promise<ReloadOutcome>;
   close(): Promise<void>;
 }
 
@@ -213,37 +220,13 @@ async function loadGithubSide(
   return { probot, lifecycle };
 }
 
-/** policies/risk.yaml of GATEHOUSE_REPO_DIR, for who may read GET /v1/audit. The review gate
- * reads the policy from each PR's base branch on GitHub; the auditors list is a service
- * setting, so the deployed checkout is the right source. Absent: nobody may read. */
-async function readAuditors(config: Config, log: Logger): Promise<RiskPolicy['auditors']> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(join(config.repoDir, RISK_POLICY_PATH));
-  } catch {
-    log.warn(
-      { file: RISK_POLICY_PATH, repoDir: config.repoDir },
-      'No risk policy in GATEHOUSE_REPO_DIR: GET /v1/audit answers 403 to everyone (no auditors)',
-    );
-    return { users: [], teams: [] };
-  }
-  const loaded = loadRiskPolicy(RISK_POLICY_PATH, bytes);
-  if (loaded.policy === undefined) {
-    const lines = loaded.diagnostics.map(
-      (d) => `${d.file}:${d.line}:${d.column} ${d.code} ${d.message}`,
-    );
-    throw new GatehouseError(
-      'POLICY_INVALID',
-      `${RISK_POLICY_PATH} is invalid:\n${lines.join('\n')}`,
-    );
-  }
-  return loaded.policy.auditors;
-}
-
-/** GET /v1/audit, for the auditors of the policy; team membership is asked of GitHub as the
- * App's installation (the same client the lifecycle's scheduled jobs use). */
+/** GET /v1/audit, for the auditors of the policy in force (policies/risk.yaml of
+ * GATEHOUSE_REPO_DIR: the review gate reads the policy from each PR's base branch on GitHub,
+ * but the auditors list is a service setting, so the deployed checkout is the right source;
+ * absent, nobody may read). Team membership is asked of GitHub as the App's installation (the
+ * same client the lifecycle's scheduled jobs use). */
 function auditPlugin(
-  auditors: RiskPolicy['auditors'],
+  policy: PolicyHolder,
   github: GithubSide | null,
   state: State,
   clock: Clock,
@@ -257,7 +240,18 @@ function auditPlugin(
     }
     return (await github.lifecycle.github()).isActiveTeamMember(org, slug, login);
   };
-  const isAuditor = createAuditorCheck(auditors, isTeamMember, clock);
+  // Rebuilt when a reload brings another auditors list, which also drops cached answers: a
+  // removed auditor loses access at once.
+  const checkFor = (auditors: RiskPolicy['auditors']) => ({
+    auditors,
+    isAuditor: createAuditorCheck(auditors, isTeamMember, clock),
+  });
+  let check = checkFor(policy.current().auditors);
+  const isAuditor = (login: string): Promise<boolean> => {
+    const { auditors } = policy.current();
+    if (auditors !== check.auditors) check = checkFor(auditors);
+    return check.isAuditor(login);
+  };
   return (app) =>
     registerAuditRoute(app, {
       audit: state.audit,
@@ -303,30 +297,23 @@ export async function startGatehouse(
   }
 
   const throttle = config.githubThrottle;
-  const databases = options.databases ?? (await readDatabases(config));
   await initSqlAnalysis();
 
-  // One engine per database, created now so that a database setting that cannot work (a
-  // missing password variable, an unreadable CA) stops the start naming the key. Pools are
-  // lazy: nothing connects until the first query or readiness ping.
-  const engines = new Map<string, Engine>();
-  const closeEngines = async () => {
-    await Promise.allSettled([...engines.values()].map((engine) => engine.close()));
-    engines.clear();
-  };
-  try {
-    for (const db of databases.values()) {
-      engines.set(db.id, createEngine(db, { poolSize: config.poolSize, env: config.env }));
-    }
-  } catch (error) {
-    await closeEngines();
-    throw error;
-  }
-  const engineFor = (id: string): Engine => {
-    const engine = engines.get(id);
-    if (engine === undefined) throw new GatehouseError('UNKNOWN_DATABASE', `No database '${id}'.`);
-    return engine;
-  };
+  // policies/databases.yaml and policies/risk.yaml, validated, with one engine per database,
+  // created now so that a database setting that cannot work (a missing password variable, an
+  // unreadable CA) stops the start naming the key. Pools are lazy: nothing connects until the
+  // first query or readiness ping. Reloaded on SIGHUP or by polling (docs/configuration.md).
+  const pinned = options.databases;
+  const policy = await openPolicyHolder({
+    read: () => readPolicyFiles(config.repoDir, { databases: pinned === undefined }),
+    repoDir: config.repoDir,
+    ...(pinned === undefined ? {} : { pinnedDatabases: pinned }),
+    createEngine: (db) => createEngine(db, { poolSize: config.poolSize, env: config.env }),
+    clock,
+    log: log.child({ name: 'policy' }),
+  });
+  const closeEngines = () => policy.close();
+  const engineFor = (id: string) => policy.engineFor(id);
 
   // Opened only once everything above validated, so a configuration error leaves no state
   // file behind.
@@ -341,8 +328,10 @@ export async function startGatehouse(
   let github: GithubSide | null = null;
   let schedules: LifecycleSchedules | null = null;
   let server: FastifyInstance | null = null;
+  let reloadTimer: NodeJS.Timeout | undefined;
   try {
-    const auditors = await readAuditors(config, log);
+    // Which policy was in force from when: the first `config.reloaded` record (docs/audit.md).
+    await policy.start(state.audit);
     const probot = createProbot(config, throttle, log, options.probot);
     github =
       probot === null
@@ -356,7 +345,7 @@ export async function startGatehouse(
             log,
           );
     const queryService = createQueryService({
-      databases,
+      databases: () => policy.current().databases,
       grants: state.grants,
       audit: state.audit,
       engines: engineFor,
@@ -365,14 +354,16 @@ export async function startGatehouse(
       log,
     });
 
-    const readiness = createReadinessCheck({
-      grants: state.grants,
-      audit: state.audit,
-      databaseIds: [...databases.keys()],
-      engineFor,
-      githubApp: probot !== null,
-      log,
-    });
+    // Built per probe so `?databases=1` lists the databases of the policy in force.
+    const readiness: ReadinessCheck = (probe) =>
+      createReadinessCheck({
+        grants: state.grants,
+        audit: state.audit,
+        databaseIds: [...policy.current().databases.keys()],
+        engineFor,
+        githubApp: probot !== null,
+        log,
+      })(probe);
 
     server = buildServer({
       queryService,
@@ -384,14 +375,20 @@ export async function startGatehouse(
       clock,
       logger: log,
       trustProxy: config.trustProxy,
-      plugins: [auditPlugin(auditors, github, state, clock), ...(options.plugins ?? [])],
+      plugins: [auditPlugin(policy, github, state, clock), ...(options.plugins ?? [])],
     });
     const address = await server.listen({ port: config.port, host: config.host });
     const url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '[::1]');
     log.info(
-      { url, databases: [...databases.keys()], state: config.state.kind },
+      { url, databases: [...policy.current().databases.keys()], state: config.state.kind },
       'Gatehouse is listening',
     );
+    // Reloads run one at a time and never reject (src/config/policy-holder.ts).
+    const reloadPolicy = (trigger: ReloadTrigger = 'manual') => policy.reload(trigger);
+    if (config.policyReloadIntervalMs > 0) {
+      reloadTimer = setInterval(() => void reloadPolicy('interval'), config.policyReloadIntervalMs);
+      reloadTimer.unref();
+    }
     if (github === null) {
       log.warn(
         { webhookUrl: `${url}${WEBHOOK_PATH}` },
@@ -419,8 +416,10 @@ export async function startGatehouse(
       state,
       probot,
       lifecycle: github?.lifecycle ?? null,
+      reloadPolicy,
       close() {
         closed ??= (async () => {
+          clearInterval(reloadTimer);
           jobs?.stop();
           await running.close();
           // A job in progress writes to the state store: let it finish first, within bounds.
@@ -432,6 +431,7 @@ export async function startGatehouse(
       },
     };
   } catch (error) {
+    clearInterval(reloadTimer);
     schedules?.stop();
     await server?.close().catch(() => undefined);
     if (schedules !== null) await drain(schedules, log);

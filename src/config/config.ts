@@ -77,6 +77,9 @@ export interface Config {
   readonly identityCacheTtlMs: number;
   /** Period of the reconcile job inside `serve`; 0 turns it off. */
   readonly reconcileIntervalMs: number;
+  /** Period of the check for changed policy files inside `serve`; 0 (default) turns it off
+   * (SIGHUP still reloads; src/config/policy-holder.ts). */
+  readonly policyReloadIntervalMs: number;
   /** Period of the expiry sweep inside `serve`; 0 turns it off. */
   readonly expiryIntervalMs: number;
   readonly logLevel: LogLevel;
@@ -378,6 +381,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     ),
     reconcileIntervalMs: duration(env, 'GATEHOUSE_RECONCILE_INTERVAL', 10 * 60_000, 24 * 3_600_000),
     expiryIntervalMs: duration(env, 'GATEHOUSE_EXPIRY_INTERVAL', 60_000, 24 * 3_600_000),
+    policyReloadIntervalMs: duration(env, 'GATEHOUSE_POLICY_RELOAD_INTERVAL', 0, 24 * 3_600_000),
     logLevel: logLevel(env),
     githubThrottle: githubThrottle(env),
     clock: clock(env, cwd),

@@ -55,7 +55,9 @@ export interface ServiceLog {
 }
 
 export interface QueryServiceDeps {
-  readonly databases: Databases;
+  /** The databases in force, read once per query: a policy reload swaps them between queries
+   * (src/config/policy-holder.ts). */
+  readonly databases: () => Databases;
   readonly grants: GrantStore;
   readonly audit: AuditLog;
   /** One engine per database id, created lazily by the wiring. May throw GatehouseError. */
@@ -101,7 +103,7 @@ function failureOf(error: unknown): { code: ErrorCode; message: string; hint?: s
 }
 
 export function createQueryService(deps: QueryServiceDeps): QueryService {
-  const { databases, grants, audit, engines, clock, limits } = deps;
+  const { grants, audit, engines, clock, limits } = deps;
 
   async function activeGrantsOn(login: string, database: string, now: Date): Promise<Grant[]> {
     const found = await grants.activeFor(login, database, now);
@@ -119,14 +121,15 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
   /** With GATEHOUSE_AUDIT_REDACT_LITERALS the record keeps the shape of the statement, not
    * its values (docs/audit.md); an unknown database has no engine, so it is redacted as MySQL,
    * whose lexer treats more characters as quotes. */
-  function sqlForAudit(request: QueryRequest): string {
+  function sqlForAudit(request: QueryRequest, db: DatabaseConfig | undefined): string {
     if (!limits.redactSqlLiterals) return request.sql;
-    return redactSqlLiterals(request.sql, databases.get(request.database)?.engine ?? 'mysql');
+    return redactSqlLiterals(request.sql, db?.engine ?? 'mysql');
   }
 
   /** Appends the attempt; `null` means the audit store cannot write, and nothing may run. */
   async function recordAttempt(
     request: QueryRequest,
+    db: DatabaseConfig | undefined,
     event: Omit<AuditEvent, 'type' | 'actor' | 'requestId' | 'clientAddress' | 'sql' | 'sqlSha256'>,
     at: Date,
   ): Promise<AuditRecord | null> {
@@ -137,7 +140,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
           actor: request.identity.login,
           requestId: request.requestId,
           clientAddress: request.clientAddress,
-          sql: sqlForAudit(request),
+          sql: sqlForAudit(request, db),
           sqlSha256: createHash('sha256').update(request.sql, 'utf8').digest('hex'),
           ...event,
         },
@@ -160,6 +163,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
 
   async function refuse(
     request: QueryRequest,
+    db: DatabaseConfig | undefined,
     at: Date,
     refusal: {
       code: ErrorCode;
@@ -173,6 +177,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
   ): Promise<QueryOutcome> {
     const attempt = await recordAttempt(
       request,
+      db,
       {
         database: request.database,
         tables: refusal.tables ?? [],
@@ -200,9 +205,9 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
 
   async function query(request: QueryRequest): Promise<QueryOutcome> {
     const now = clock();
-    const db = databases.get(request.database);
+    const db = deps.databases().get(request.database);
     if (db === undefined) {
-      return refuse(request, now, {
+      return refuse(request, db, now, {
         code: 'UNKNOWN_DATABASE',
         message: `No database '${request.database}' is declared in policies/databases.yaml.`,
       });
@@ -212,7 +217,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
     const tables = analysis.tables.map(tableName);
     if (!analysis.ok) {
       const first = analysis.reasons[0];
-      return refuse(request, now, {
+      return refuse(request, db, now, {
         code: first?.code ?? 'SQL_UNRESOLVED',
         message: first?.message ?? ERRORS.SQL_UNRESOLVED.summary,
         tables,
@@ -230,7 +235,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
         error instanceof GatehouseError
           ? { code: error.code, message: error.message }
           : { code: 'STATE_UNAVAILABLE' as const, message: ERRORS.STATE_UNAVAILABLE.summary };
-      return refuse(request, now, { ...failure, tables, decision: 'failed' });
+      return refuse(request, db, now, { ...failure, tables, decision: 'failed' });
     }
 
     const authorization = authorizeTables({
@@ -245,7 +250,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
         authorization.missing.length > 0
           ? requestHint(db.id, authorization.missing, defaultSchema)
           : undefined;
-      return refuse(request, now, {
+      return refuse(request, db, now, {
         code: first?.code ?? (active.length === 0 ? 'SQL_NO_GRANT' : 'SQL_TABLE_NOT_GRANTED'),
         message: first?.message ?? ERRORS.SQL_TABLE_NOT_GRANTED.summary,
         ...(hint === undefined ? {} : { hint }),
@@ -266,7 +271,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
             .filter((grant): grant is Grant => grant !== undefined);
     if (used.length === 0) {
       // An "allowed" with no grant behind it would be an analyser bug: fail closed.
-      return refuse(request, now, {
+      return refuse(request, db, now, {
         code: 'SQL_NO_GRANT',
         message: 'No active grant covers this statement.',
         tables,
@@ -282,6 +287,7 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
 
     const attempt = await recordAttempt(
       request,
+      db,
       {
         database: db.id,
         tables,
@@ -304,7 +310,19 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
     let result: QueryResult | null = null;
     let failure: { code: ErrorCode; message: string; hint?: string } | null = null;
     try {
-      result = await engines(db.id).execute(request.sql, {
+      const engine = engines(db.id);
+      // The statement was analysed and authorised for `db`; a policy reload during the awaits
+      // above may have removed or changed it (another engine, host or default schema). Run it
+      // only on db's own engine: the wiring swaps databases and engines together, and this
+      // check and the call below run with no await in between. Fail closed otherwise.
+      const inForce = deps.databases().get(db.id);
+      if (inForce !== db) {
+        throw new GatehouseError(
+          inForce === undefined ? 'UNKNOWN_DATABASE' : 'DATABASE_UNAVAILABLE',
+          `The policy for '${db.id}' was reloaded while this query was checked; nothing ran. Send it again.`,
+        );
+      }
+      result = await engine.execute(request.sql, {
         maxRows,
         maxBytes: limits.maxResultBytes,
         timeoutMs: limits.statementTimeoutMs,

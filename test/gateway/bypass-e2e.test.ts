@@ -756,7 +756,7 @@ async function createHarness(target: Target): Promise<Harness> {
       requestCounter += 1;
       const requestId = `bypass-${requestCounter}`;
       const service = createQueryService({
-        databases,
+        databases: () => databases,
         grants: state.grants,
         audit: state.audit,
         engines: () => engine,

@@ -36,7 +36,7 @@ function service(
   overrides: { limits?: Partial<QueryLimits>; grants?: GrantStore } = {},
 ): QueryService {
   return createQueryService({
-    databases: fx.databases,
+    databases: () => fx.databases,
     grants: overrides.grants ?? fx.state.grants,
     audit,
     engines: (id) => {

@@ -79,7 +79,7 @@ function build(
     });
   return buildServer({
     queryService: createQueryService({
-      databases: fx.databases,
+      databases: () => fx.databases,
       grants: fx.state.grants,
       audit,
       engines: engineFor,

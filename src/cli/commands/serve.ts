@@ -9,7 +9,9 @@ const USAGE = `Usage: gatehouse serve [--demo]
 
 Runs the service: the GitHub App webhook route, the query API, /healthz and /readyz.
 Configured by environment variables (docs/configuration.md), validated at start.
-Stops cleanly on SIGINT or SIGTERM.
+Stops cleanly on SIGINT or SIGTERM. Reloads policies/databases.yaml and policies/risk.yaml on
+SIGHUP (and every GATEHOUSE_POLICY_RELOAD_INTERVAL); an invalid policy is refused and the one
+in force kept. Every reload is in the audit log as config.reloaded.
   --demo   the quickstart (npm start): serve only hr_demo, from an embedded PostgreSQL with
            the employee sample; HOST defaults to 127.0.0.1. State as usual (./data).
 Exit codes: 0 stopped by a signal, 1 could not start, 2 usage or configuration error.
@@ -45,6 +47,15 @@ export interface ServeDeps {
   readonly stopSignal?: Promise<string>;
   /** Called once the server listens (tests learn the URL from it). */
   readonly onListening?: (gatehouse: Gatehouse) => void;
+  /** Subscribes to "reload the policies" and returns the unsubscribe; default: SIGHUP. */
+  readonly onReloadSignal?: (reload: () => void) => () => void;
+}
+
+/** SIGHUP is the conventional "re-read your configuration" signal (nginx, sshd, PostgreSQL's
+ * pg_ctl reload); `kill -HUP <pid>`. */
+function processReloadSignal(reload: () => void): () => void {
+  process.on('SIGHUP', reload);
+  return () => process.off('SIGHUP', reload);
 }
 
 function processStopSignal(): Promise<string> {
@@ -97,8 +108,14 @@ export async function runServe(
     }
     throw error;
   }
+  const running = gatehouse;
+  // reloadPolicy never rejects, logs and audits its outcome, and runs one reload at a time.
+  const unsubscribe = (deps.onReloadSignal ?? processReloadSignal)(
+    () => void running.reloadPolicy('signal'),
+  );
   deps.onListening?.(gatehouse);
   const signal = await (deps.stopSignal ?? processStopSignal());
+  unsubscribe();
   gatehouse.server.log.info({ signal }, 'stopping');
   await gatehouse.close();
   await prepared.stop();
