@@ -1,3 +1,4 @@
+import { GatehouseError } from '../errors/catalogue.js';
 import type { Diagnostic } from '../util/diagnostic.js';
 import { loadRepoContext } from '../policy/repo-context.js';
 import type { RiskPolicy } from '../policy/risk-policy.js';
@@ -8,6 +9,7 @@ import {
   buildPrEvaluation,
   classifyChangedFiles,
   membershipQueriesFor,
+  type DeletedFileGrant,
   type PrEvaluation,
   type PrIdentity,
 } from './pr-evaluation.js';
@@ -29,6 +31,13 @@ export interface EvaluatePullRequestInput extends RepoRef {
    * not lower its own bar (anchors.md §3).
    */
   readonly policyRef?: string;
+  /**
+   * The grant store's fact about a deleted request file at `now` (see `DeletedFileGrant`).
+   * Absent (the CLI, tests, the lifecycle at merge): every deleted file is taken to back an
+   * active grant. Asked only for PRs that add or modify no request. A throw or rejection
+   * counts as `unknown`, which is treated as active (fail closed).
+   */
+  readonly activeGrantsForPath?: (path: string, now: Date) => Promise<DeletedFileGrant>;
 }
 
 /** GitHub's list endpoints stop at these (docs: "List pull requests files", "List commits on
@@ -95,6 +104,8 @@ export async function evaluatePullRequest(
   const hasRequests = changes.requests.length + changes.revocations.length > 0;
   let headPolicyDiagnostics: readonly Diagnostic[] = [];
   const requesterTeams = new Set<string>();
+  const lookup = changes.requests.length === 0 ? input.activeGrantsForPath : undefined;
+  const deletedFileGrants = lookup === undefined ? undefined : new Map<string, DeletedFileGrant>();
   if (context !== undefined) {
     await Promise.all([
       ...changes.requests.map(async ({ path, modified }) => {
@@ -104,6 +115,11 @@ export async function evaluatePullRequest(
       ...changes.revocations.map(async (path) => {
         baseFiles.set(path, await readAt(baseRef)(path));
       }),
+      ...(lookup === undefined || deletedFileGrants === undefined
+        ? []
+        : changes.revocations.map(async (path) => {
+            deletedFileGrants.set(path, await grantFact(lookup, path, input.now));
+          })),
       ...(hasRequests
         ? rulesTeams(context.policy).map(async (team) => {
             if (await memberOf(team, pr.author)) requesterTeams.add(team);
@@ -126,6 +142,7 @@ export async function evaluatePullRequest(
     baseFiles,
     headPolicyDiagnostics,
     requesterTeams,
+    ...(deletedFileGrants === undefined ? {} : { deletedFileGrants }),
     now: input.now,
   });
   const tooLarge: Diagnostic[] = [];
@@ -159,6 +176,25 @@ export async function evaluatePullRequest(
     reviews,
     membership: { teamMembers },
   });
+}
+
+/** The store's answer, or `unknown` when it fails: an unreadable store must never read as
+ * "no grant", which would let anyone delete a live grant's file without approval. The caller
+ * logs the error itself (see registerReviewGate). */
+async function grantFact(
+  lookup: (path: string, now: Date) => Promise<DeletedFileGrant>,
+  path: string,
+  now: Date,
+): Promise<DeletedFileGrant> {
+  try {
+    return await lookup(path, now);
+  } catch (error) {
+    // The cause is shown on the PR: a code, never a driver message (hosts, users).
+    return {
+      state: 'unknown',
+      cause: error instanceof GatehouseError ? error.code : 'unexpected error',
+    };
+  }
 }
 
 function tooLargeDiagnostic(what: string): Diagnostic {

@@ -96,6 +96,39 @@ export function classifyChangedFiles(files: readonly ChangedFile[]): PrChangeSet
 
 export type FileKind = 'request' | 'revocation' | 'meta';
 
+/** A grant backed by a deleted request file that is over: why it ended, and when. */
+export interface EndedGrant {
+  readonly requester: string;
+  readonly ended: 'expired' | 'revoked';
+  readonly at: Date;
+}
+
+/**
+ * What the grant store says, at `now`, about the grants a deleted request file backs. Computed
+ * by the I/O edge (`evaluatePullRequest`'s `activeGrantsForPath`); plain data here.
+ * - `active`: deleting the file ends live access, so issue 3's rule applies (the requester: no
+ *   approval; anyone else: one CODEOWNER approval).
+ * - `inactive`: no grant backed by the file is active (it expired, was revoked, or was never
+ *   activated; `last` is the latest that ended, null when none did). Access already ended: the
+ *   gateway checks `expires_at` and `revoked_at` on every query (src/grants/grant.ts), so the
+ *   deletion removes no access and needs no approval, whoever deletes it. This is what lets the
+ *   lifecycle's revocation PRs for expired grants, opened by the App, pass without a DBA.
+ * - `unknown`: the store could not be read. Treated as `active` (fail closed), never as "no grant".
+ */
+export type DeletedFileGrant =
+  | { readonly state: 'active'; readonly requesters: readonly string[] }
+  | { readonly state: 'inactive'; readonly last: EndedGrant | null }
+  | { readonly state: 'unknown'; readonly cause: string };
+
+/** Why a deleted request file needs the approvals it does (the report says it). */
+export interface RevocationBasis {
+  /** The store's fact; `unchecked` when no store was consulted (the CLI, tests, the lifecycle
+   * at merge, or a PR that also adds requests): the file is taken to back an active grant. */
+  readonly grant: DeletedFileGrant | { readonly state: 'unchecked' };
+  /** The PR author is the requester (of the active grants, or else of the file at the base). */
+  readonly byRequester: boolean;
+}
+
 export interface FileAssessment {
   readonly path: string;
   readonly kind: FileKind;
@@ -103,6 +136,8 @@ export interface FileAssessment {
   readonly decision?: RiskDecision;
   /** For revocations: the requester of the deleted file (null when it cannot be read). */
   readonly revokedRequester?: string | null;
+  /** For revocations: why approval is or is not needed. */
+  readonly revocation?: RevocationBasis;
   /** The approvals this file needs; empty when none are needed or the file is refused. */
   readonly requirements: readonly ResolvedRequirement[];
   readonly diagnostics: readonly Diagnostic[];
@@ -129,6 +164,14 @@ export interface AssessInput {
   readonly headPolicyDiagnostics: readonly Diagnostic[];
   /** Teams (as written in the policy's rules) of which the PR author is an ACTIVE member. */
   readonly requesterTeams: ReadonlySet<string>;
+  /**
+   * The grant store's fact per deleted request path. Absent: no store was consulted and every
+   * deleted file is taken to back an active grant (issue 3's rule). Present but missing a
+   * path: that path counts as `unknown` (treated as active). Ignored when the PR also adds or
+   * modifies requests: the lifecycle re-evaluates such a PR at merge without the store, and the
+   * gate must not pass what activation would then refuse.
+   */
+  readonly deletedFileGrants?: ReadonlyMap<string, DeletedFileGrant>;
   readonly now: Date;
 }
 
@@ -164,6 +207,21 @@ export function requesterOf(bytes: Uint8Array | null | undefined): string | null
 
 function sameLogin(a: string | null | undefined, b: string): boolean {
   return typeof a === 'string' && normalizeLogin(a) === normalizeLogin(b);
+}
+
+/** Whether the PR author revokes their own access: the requesters of the active grants when
+ * the store named them, else the requester written in the file at the base (fail closed: an
+ * unreadable file is someone else's). */
+export function revocationBasis(
+  author: string,
+  fileRequester: string | null,
+  grant: RevocationBasis['grant'],
+): RevocationBasis {
+  const byRequester =
+    grant.state === 'active'
+      ? grant.requesters.length > 0 && grant.requesters.every((r) => sameLogin(r, author))
+      : sameLogin(fileRequester, author);
+  return { grant, byRequester };
 }
 
 function requirementsOf(decision: RiskDecision | undefined): readonly ResolvedRequirement[] {
@@ -282,23 +340,34 @@ export function assessPullRequest(input: AssessInput): Assessment {
     });
   }
 
+  const grantFacts = changes.requests.length === 0 ? input.deletedFileGrants : undefined;
   for (const path of changes.revocations) {
     const requester = requesterOf(input.baseFiles.get(path));
+    const revocation = revocationBasis(
+      pr.author,
+      requester,
+      grantFacts === undefined
+        ? { state: 'unchecked' }
+        : (grantFacts.get(path) ?? { state: 'unknown', cause: 'no answer for this path' }),
+    );
     // Issue 3: a requester may give up their own access without approval; anyone else needs
-    // one CODEOWNER of the file (read from the base branch).
-    const requirements: ResolvedRequirement[] = sameLogin(requester, pr.author)
-      ? []
-      : [
-          {
-            count: 1,
-            from: { codeowners: true, teams: [], users: [] },
-            codeowners: ownersOf(context.codeowners, path),
-          },
-        ];
+    // one CODEOWNER of the file (read from the base branch) to end a live grant. A file whose
+    // grant is over removes no access when deleted: no approval (see DeletedFileGrant).
+    const requirements: ResolvedRequirement[] =
+      revocation.byRequester || revocation.grant.state === 'inactive'
+        ? []
+        : [
+            {
+              count: 1,
+              from: { codeowners: true, teams: [], users: [] },
+              codeowners: ownersOf(context.codeowners, path),
+            },
+          ];
     files.push({
       path,
       kind: 'revocation',
       revokedRequester: requester,
+      revocation,
       requirements,
       diagnostics: noApproverDiagnostics(path, requirements),
     });

@@ -119,10 +119,21 @@ export function renderTitle(input: {
       MAX_TITLE_CHARS,
     );
   }
-  const onlyOwnRevocations = files.every(
+  const freeRevocations = files.every(
     (f) => f.kind === 'revocation' && f.requirements.length === 0,
   );
-  if (onlyOwnRevocations) return 'Revocation by the requester: no approval needed';
+  if (freeRevocations) {
+    const ended = files.filter((f) => f.revocation?.grant.state === 'inactive');
+    if (ended.length === 0) return 'Revocation by the requester: no approval needed';
+    if (ended.length === files.length) {
+      const why =
+        ended.length === 1 && ended[0] !== undefined
+          ? noApprovalReason(ended[0])
+          : `${ended.length} files whose grants are over; deleting them removes no access`;
+      return truncate(`Revocation of ended access: no approval needed (${why})`, MAX_TITLE_CHARS);
+    }
+    return 'Revocation: no approval needed';
+  }
   const prefix = files.some((f) => f.kind === 'meta')
     ? `Policy change (${level ?? 'meta'} risk)`
     : levelTitle(level);
@@ -133,6 +144,46 @@ export function renderTitle(input: {
   const who = missingWho(files);
   if (who.length > 0) title += `; needs ${who.join(', ')}`;
   return truncate(title, MAX_TITLE_CHARS);
+}
+
+/** Why a revocation needs no approval, e.g. "the grant for this file expired at …; deleting it
+ * removes no access". */
+export function noApprovalReason(file: FileEvaluation): string {
+  const grant = file.revocation?.grant;
+  if (grant?.state === 'inactive') {
+    const why =
+      grant.last === null
+        ? 'this file backs no grant (it was never activated)'
+        : `the grant for this file ${grant.last.ended === 'expired' ? 'expired' : 'was revoked'} at ${grant.last.at.toISOString()}`;
+    return `${why}; deleting it removes no access`;
+  }
+  return 'the requester revokes their own access';
+}
+
+function grantStateRow(file: FileEvaluation): [string, string] | null {
+  const grant = file.revocation?.grant;
+  if (grant === undefined) return null;
+  switch (grant.state) {
+    case 'active':
+      return [
+        'Grant',
+        `active (${grant.requesters.map(at).join(', ')}); deleting the file ends it${file.revocation?.byRequester === true ? '' : ', so one CODEOWNER approves'}`,
+      ];
+    case 'unknown':
+      return [
+        'Grant',
+        `unknown: the grant store could not be read (${grant.cause}); treated as active${file.revocation?.byRequester === true ? '' : ', so one CODEOWNER approves'}`,
+      ];
+    case 'inactive':
+      return [
+        'Grant',
+        grant.last === null
+          ? 'never activated'
+          : `${grant.last.ended} at ${grant.last.at.toISOString()} (${at(grant.last.requester)})`,
+      ];
+    case 'unchecked':
+      return null;
+  }
 }
 
 function reviewLine(verdict: ReviewVerdict): string {
@@ -161,6 +212,8 @@ function requestRows(file: FileEvaluation): [string, string][] {
         ? 'a request file whose requester could not be read'
         : `the request of ${at(file.revokedRequester)}`,
     ]);
+    const state = grantStateRow(file);
+    if (state !== null) rows.push(state);
   }
   return rows;
 }
@@ -176,7 +229,7 @@ export function renderFileSection(file: FileEvaluation): string {
   if (decision?.kind === 'deny') rows.push(['Denial', decision.message]);
   if (decision?.kind === 'error') rows.push(['Error', `${decision.code}: ${decision.message}`]);
   if (file.kind === 'revocation' && file.requirements.length === 0) {
-    rows.push(['Approvals', 'none needed (the requester revokes their own access)']);
+    rows.push(['Approvals', `none needed (${noApprovalReason(file)})`]);
   }
   file.approvals.requirements.forEach((outcome) => {
     const approved = outcome.approvedBy.map((a) => at(a.login)).join(', ') || 'none yet';
@@ -278,7 +331,13 @@ export function renderComment(input: {
       );
     }
   }
-  if (input.files.some((f) => f.kind === 'revocation')) {
+  const revocations = input.files.filter((f) => f.kind === 'revocation');
+  const ended = revocations.filter((f) => f.revocation?.grant.state === 'inactive');
+  if (ended.length > 0) {
+    lines.push('', '**No approval needed** for:');
+    for (const file of ended) lines.push(`- \`${file.path}\`: ${noApprovalReason(file)}.`);
+  }
+  if (ended.length < revocations.length) {
     lines.push('', 'After merge, the revoked grants stop working immediately.');
   }
   return lines.join('\n');

@@ -1,10 +1,18 @@
 import type { Context, Probot, ProbotOctokit } from 'probot';
 import type { AuditLog } from '../audit/audit-log.js';
+import { isGrantActive, type Grant } from '../grants/grant.js';
+import type { GrantStore } from '../grants/grant-store.js';
 import type { Clock } from '../util/clock.js';
 import { evaluatePullRequest } from './evaluate-pull-request.js';
 import type { GithubGateway, PullRequestInfo, RepoRef } from './github-gateway.js';
 import { createOctokitGateway } from './octokit/octokit-github-gateway.js';
-import { failedEvaluation, type PrEvaluation, type PrIdentity } from './pr-evaluation.js';
+import {
+  failedEvaluation,
+  type DeletedFileGrant,
+  type EndedGrant,
+  type PrEvaluation,
+  type PrIdentity,
+} from './pr-evaluation.js';
 import { COMMENT_MARKER, MAX_ANNOTATIONS } from './pr-report.js';
 import { CHECK_NAME, type ReviewGateConfig } from './review-gate-config.js';
 
@@ -21,6 +29,12 @@ export interface ReviewGateDeps {
   readonly audit?: AuditLog;
   /** Defaults to the Octokit gateway over the event's installation client. */
   readonly gatewayFor?: (octokit: ProbotOctokit) => GithubGateway;
+  /**
+   * The grant index. With it, deleting a request file whose grant is no longer active needs
+   * no approval (it removes no access); without it, every deletion by someone other than the
+   * requester needs one CODEOWNER approval (issue 3's rule).
+   */
+  readonly grants?: GrantStore;
 }
 
 export const LABEL_PREFIX = 'gatehouse:risk-';
@@ -139,6 +153,19 @@ export function registerReviewGate(app: Probot, deps: ReviewGateDeps): void {
       previousConclusion = existing.conclusion;
     }
 
+    const store = deps.grants;
+    const activeGrantsForPath =
+      store === undefined
+        ? undefined
+        : async (path: string, now: Date): Promise<DeletedFileGrant> => {
+            try {
+              return await deletedFileGrant(store, `${owner}/${name}`, path, now);
+            } catch (error) {
+              // evaluatePullRequest turns this into `unknown` (treated as active).
+              log.warn({ err: error, path }, 'review gate: grant store unreadable');
+              throw error;
+            }
+          };
     try {
       if (pr === undefined) throw new Error('the pull request could not be read');
       evaluation = await evaluatePullRequest(gateway, {
@@ -147,6 +174,7 @@ export function registerReviewGate(app: Probot, deps: ReviewGateDeps): void {
         pullNumber: pr.number,
         now: deps.clock(),
         pullRequest: pr,
+        ...(activeGrantsForPath === undefined ? {} : { activeGrantsForPath }),
       });
     } catch (error) {
       log.error({ err: error }, 'review gate: evaluation failed');
@@ -196,6 +224,54 @@ export function registerReviewGate(app: Probot, deps: ReviewGateDeps): void {
       );
     }
   }
+}
+
+/**
+ * What the store says about the grants `path` backs in `repo` ("owner/name") at `now`: the
+ * active ones (`list` with `activeAt` and `unrevoked`, the gateway's own test), else the latest
+ * that ended, for the report. Grants of another repository with the same path are not this
+ * file's. Throws when the store cannot be read (STATE_UNAVAILABLE).
+ */
+export async function deletedFileGrant(
+  store: GrantStore,
+  repo: string,
+  path: string,
+  now: Date,
+): Promise<DeletedFileGrant> {
+  const ours = (grant: Grant): boolean =>
+    grant.repo === '' || grant.repo.toLowerCase() === repo.toLowerCase();
+  const active = (await store.list({ filePath: path, activeAt: now, unrevoked: true })).filter(
+    ours,
+  );
+  if (active.length > 0) {
+    return { state: 'active', requesters: [...new Set(active.map((g) => g.requester))] };
+  }
+  const all = (await store.list({ filePath: path })).filter(ours);
+  // A grant activated between the two reads is active after all.
+  const raced = all.filter((grant) => isGrantActive(grant, now));
+  if (raced.length > 0) {
+    return { state: 'active', requesters: [...new Set(raced.map((g) => g.requester))] };
+  }
+  const last = all.reduce<Grant | undefined>(
+    (latest, grant) =>
+      latest === undefined || grant.activatedAt.getTime() >= latest.activatedAt.getTime()
+        ? grant
+        : latest,
+    undefined,
+  );
+  return { state: 'inactive', last: last === undefined ? null : endOf(last) };
+}
+
+/** How a grant that is not active ended: revoked before its expiry, or expired (a revocation
+ * PR merged after the expiry revokes it too, but access had ended at `expiresAt`). */
+function endOf(grant: Grant): EndedGrant {
+  const revokedFirst =
+    grant.revokedAt !== null && grant.revokedAt.getTime() < grant.expiresAt.getTime();
+  return {
+    requester: grant.requester,
+    ended: revokedFirst ? 'revoked' : 'expired',
+    at: revokedFirst && grant.revokedAt !== null ? grant.revokedAt : grant.expiresAt,
+  };
 }
 
 async function bestEffort(
