@@ -214,7 +214,12 @@ async function loadGithubSide(
     github: installationGithub(scheduled, lifecycleConfig),
   };
   await probot.load((app) => {
-    registerReviewGate(app, { config: gateConfig, clock, audit: state.audit });
+    registerReviewGate(app, {
+      config: gateConfig,
+      clock,
+      audit: state.audit,
+      grants: state.grants,
+    });
     registerLifecycle(app, lifecycle);
   });
   return { probot, lifecycle };
