@@ -1,19 +1,36 @@
 /**
  * Group commit: callers submit items one by one; at most one flush runs at a time, and every
- * item submitted while it runs goes into the next flush together (up to `maxBatch`). A lone
- * caller is flushed at once (no added latency); under load, N waiting appends share one
- * transaction and one fsync instead of queueing N times on the chain head.
- * Each submit resolves with its own result, or rejects with the error of its batch.
+ * item submitted while it runs goes into the next flush together (up to `maxBatch`). Under
+ * load, N waiting appends share one transaction and one fsync instead of queueing N times on
+ * the chain head. Each submit resolves with its own result, or rejects with the error of its
+ * batch.
+ *
+ * `gather` runs before each batch is taken. Without it a lone caller is flushed at once (no
+ * added latency), which suits an asynchronous flush (PostgreSQL: callers queue while it
+ * waits on the network). A synchronous flush (better-sqlite3) blocks the event loop, so
+ * nothing could queue behind it: there `gather` yields to the event loop (setImmediate),
+ * letting every request whose I/O is already waiting submit first.
  */
 export class GroupCommit<I, O> {
   readonly #flush: (items: readonly I[]) => Promise<readonly O[]>;
   readonly #maxBatch: number;
+  readonly #gather: (() => Promise<void>) | undefined;
   #queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #flushing = false;
 
-  constructor(flush: (items: readonly I[]) => Promise<readonly O[]>, maxBatch: number) {
+  constructor(
+    flush: (items: readonly I[]) => Promise<readonly O[]>,
+    maxBatch: number,
+    gather?: () => Promise<void>,
+  ) {
     this.#flush = flush;
     this.#maxBatch = maxBatch;
+    this.#gather = gather;
+  }
+
+  /** Items submitted and not yet handed to a flush. */
+  get pending(): number {
+    return this.#queue.length;
   }
 
   submit(item: I): Promise<O> {
@@ -23,20 +40,34 @@ export class GroupCommit<I, O> {
     });
   }
 
+  /**
+   * Flushes everything queued now, without waiting for `gather` (for a close: a synchronous
+   * flush completes before this returns). Batches already running are not waited for.
+   */
+  async flushQueued(): Promise<void> {
+    while (this.#queue.length > 0) await this.#flushBatch();
+  }
+
   async #drain(): Promise<void> {
     this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        try {
-          const results = await this.#flush(batch.map((b) => b.item));
-          batch.forEach((b, i) => b.resolve(results[i] as O));
-        } catch (error) {
-          for (const b of batch) b.reject(error);
-        }
+        if (this.#gather !== undefined) await this.#gather();
+        await this.#flushBatch();
       }
     } finally {
       this.#flushing = false;
+    }
+  }
+
+  async #flushBatch(): Promise<void> {
+    const batch = this.#queue.splice(0, this.#maxBatch);
+    if (batch.length === 0) return;
+    try {
+      const results = await this.#flush(batch.map((b) => b.item));
+      batch.forEach((b, i) => b.resolve(results[i] as O));
+    } catch (error) {
+      for (const b of batch) b.reject(error);
     }
   }
 }

@@ -31,11 +31,14 @@ export function openSqliteState(path: string, clock: Clock): State {
     db.pragma('synchronous = FULL');
     migrateSqlite(db, SQLITE_MIGRATIONS, clock());
     const opened = db;
+    const audit = new SqliteAuditLog(opened, clock);
     return {
       grants: new SqliteGrantStore(opened),
-      audit: new SqliteAuditLog(opened, clock),
+      audit,
       leader: new SqliteLeaderLock(file),
       async close() {
+        // Appends wait a turn of the event loop to be grouped; commit them before closing.
+        await audit.flushQueued();
         opened.close();
       },
     };
