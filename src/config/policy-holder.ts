@@ -369,7 +369,6 @@ export async function openPolicyHolder(deps: PolicyHolderDeps): Promise<PolicyHo
     if (contentHash === refusedHash) {
       return { decision: 'refused', policy, diagnostics, recorded: false };
     }
-    refusedHash = contentHash;
     const recorded = await record(
       {
         decision: 'refused',
@@ -391,6 +390,8 @@ export async function openPolicyHolder(deps: PolicyHolderDeps): Promise<PolicyHo
       },
       'the refusal',
     );
+    // Not remembered when unrecorded, so the next attempt tries to write it again.
+    if (recorded) refusedHash = contentHash;
     return { decision: 'refused', policy, diagnostics, recorded };
   }
 
@@ -424,6 +425,10 @@ export async function openPolicyHolder(deps: PolicyHolderDeps): Promise<PolicyHo
     }
     if (parsed.policy.hash === policy.hash) {
       refusedHash = null;
+      // Said for a signal (someone is watching the log), not for every poll.
+      if (trigger !== 'interval') {
+        log.info({ trigger, policyHash: policy.hash }, 'Policy unchanged; nothing to reload');
+      }
       return { decision: 'unchanged', policy };
     }
 

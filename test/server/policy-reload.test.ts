@@ -31,6 +31,7 @@ import {
   MYSQL_DB,
   PASSWORD_ENV,
   PG_DB,
+  switchableAudit,
   testClock,
   type GatewayFixture,
 } from './support/gateway-fixture.js';
@@ -539,6 +540,43 @@ describe('the policy holder', () => {
     );
     await holder.close();
     expect(engines.get(MYSQL_DB)?.closed()).toBe(1);
+  });
+
+  it('changes nothing when the applied record cannot be written, and retries an unwritten refusal', async () => {
+    const repo = policiesDir(ONLY_A(), riskYaml(['dana']));
+    const audit = switchableAudit(fx.state.audit);
+    const holder = await openPolicyHolder({
+      read: () => readPolicyFiles(repo),
+      repoDir: repo,
+      createEngine: (db: DatabaseConfig) => heldEngine(db.engine).engine,
+      clock: () => new Date(T0),
+      log: captureLog(),
+    });
+    await holder.start(audit);
+    const inForce = holder.current();
+
+    writeFileSync(join(repo, DATABASES), A_AND_B());
+    audit.failing = true;
+    expect(await holder.reload('manual')).toMatchObject({
+      decision: 'failed',
+      code: 'AUDIT_UNAVAILABLE',
+    });
+    expect(holder.current()).toBe(inForce);
+    expect(() => holder.engineFor(PG_DB)).toThrow(`No database '${PG_DB}'.`);
+
+    writeFileSync(join(repo, RISK), 'levels: [');
+    expect(await holder.reload('manual')).toMatchObject({ decision: 'refused', recorded: false });
+    audit.failing = false;
+    expect(await holder.reload('manual')).toMatchObject({ decision: 'refused', recorded: true });
+    expect(await holder.reload('manual')).toMatchObject({ decision: 'refused', recorded: false });
+
+    writeFileSync(join(repo, RISK), riskYaml(['dana']));
+    expect(await holder.reload('manual')).toMatchObject({
+      decision: 'applied',
+      change: { added: [PG_DB] },
+    });
+    expect(holder.current().databases.get(MYSQL_DB)).toBe(inForce.databases.get(MYSQL_DB));
+    await holder.close();
   });
 
   it('never runs a statement checked under a database entry a reload replaced', async () => {
