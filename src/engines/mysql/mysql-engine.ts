@@ -42,6 +42,36 @@ interface Session {
   readonly flavour: Flavour;
   /** False once the server or network closed the connection. */
   readonly alive: boolean;
+  /** The statement timeout the session settings were last applied for since the connection
+   * was opened or reset; undefined when they must be applied before the next statement. */
+  preparedForMs: number | undefined;
+}
+
+/** sql_mode pinned so ANSI_QUOTES / NO_BACKSLASH_ESCAPES / PIPES_AS_CONCAT from a server
+ * default cannot change how the text the analyser approved is read (anchors §6). */
+const SQL_MODE = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+
+/**
+ * Everything a statement runs under, in ONE statement (one round trip; mysql2's
+ * multipleStatements stays off). MySQL's max_execution_time applies to SELECT and can be
+ * raised by an optimizer hint (MAX_EXECUTION_TIME(n)); MariaDB's max_statement_time
+ * (seconds) by SET STATEMENT … FOR. Hence the watchdog in execute (anchors §6).
+ *
+ * Read only: the session's transaction access mode (MySQL 5.7.20+/8 `transaction_read_only`;
+ * MariaDB `tx_read_only`, as MariaDB 10.11 has no `transaction_read_only`) with autocommit
+ * off, so the statement opens a READ ONLY transaction that stays open until the reset rolls it
+ * back; and a DDL statement, which commits implicitly and starts a NEW transaction, gets a
+ * read-only one too (START TRANSACTION READ ONLY alone did not cover that: CREATE TABLE
+ * succeeded on MariaDB 10.11). Verified on MariaDB 10.11: INSERT and CREATE TABLE fail with
+ * ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION (test/engines/engine.test.ts).
+ */
+function sessionSettings(flavour: Flavour, timeoutMs: number): string {
+  const limit =
+    flavour === 'mariadb'
+      ? `max_statement_time = ${(timeoutMs / 1000).toFixed(3)}`
+      : `max_execution_time = ${timeoutMs}`;
+  const readOnly = flavour === 'mariadb' ? 'tx_read_only = 1' : 'transaction_read_only = 1';
+  return `SET SESSION ${limit}, time_zone = '+00:00', sql_mode = '${SQL_MODE}', ${readOnly}, autocommit = 0`;
 }
 
 /**
@@ -98,6 +128,7 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
         get alive() {
           return alive;
         },
+        preparedForMs: undefined,
       };
     } catch (error) {
       core.destroy();
@@ -113,6 +144,41 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
     acquireTimeoutMs: settings.connectTimeoutMs,
   });
 
+  /** Sessions being reset in the background; close() waits for them. */
+  const recycling = new Set<Promise<void>>();
+
+  /**
+   * Makes a used session clean before anyone else gets it, off the caller's path (the caller
+   * already has its rows): COM_RESET_CONNECTION rolls back the open READ ONLY transaction and
+   * drops user variables, temporary tables, GET_LOCK locks, session variables and prepared
+   * statements (https://dev.mysql.com/doc/c-api/8.0/en/mysql-reset-connection.html; MariaDB
+   * 10.11 the same, checked: it also rolls back a write and restores autocommit). Then, so
+   * that the next statement on it needs one round trip, the settings are applied again for
+   * `timeoutMs` (the service's timeout is a constant). Only then is the session back in the
+   * pool; any failure closes it instead.
+   */
+  function recycle(session: Session, timeoutMs?: number): void {
+    const task = (async () => {
+      session.preparedForMs = undefined;
+      try {
+        await new Promise<void>((resolve, reject) =>
+          session.core.reset((error) => (error ? reject(error) : resolve())),
+        );
+        if (timeoutMs !== undefined) {
+          await run(session.core, sessionSettings(session.flavour, timeoutMs));
+          session.preparedForMs = timeoutMs;
+        }
+      } catch {
+        pool.destroy(session);
+        return;
+      }
+      if (session.alive) pool.release(session);
+      else pool.destroy(session);
+    })();
+    recycling.add(task);
+    void task.finally(() => recycling.delete(task));
+  }
+
   /**
    * KILL QUERY from another connection (the statement's own one is busy), then the caller
    * destroys the statement's connection. Closing the socket alone is not enough: the server
@@ -126,7 +192,7 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
     if (idle !== undefined) {
       try {
         await run(idle.core, `KILL QUERY ${threadId}`);
-        pool.release(idle);
+        recycle(idle);
         return;
       } catch {
         pool.destroy(idle);
@@ -153,24 +219,13 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
       const { core } = session;
       let reusable = true;
       try {
-        // MySQL's max_execution_time applies to SELECT and can be raised by an optimizer
-        // hint (/*+ MAX_EXECUTION_TIME(n) */); MariaDB's max_statement_time (seconds) by
-        // SET STATEMENT … FOR. Hence the watchdog below (anchors §6).
-        const limit =
-          session.flavour === 'mariadb'
-            ? `max_statement_time = ${(options.timeoutMs / 1000).toFixed(3)}`
-            : `max_execution_time = ${options.timeoutMs}`;
-        // sql_mode pinned so ANSI_QUOTES / NO_BACKSLASH_ESCAPES / PIPES_AS_CONCAT from a server
-        // default cannot change how the text the analyser approved is read (anchors §6).
-        await run(
-          core,
-          `SET SESSION ${limit}, time_zone = '+00:00', sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'`,
-        );
-        // Both: DDL commits implicitly and would run in a NEW transaction, outside a READ
-        // ONLY one opened by START TRANSACTION alone (seen on MariaDB 10.11: CREATE TABLE
-        // succeeded); the session characteristic covers that implicit transaction too.
-        await run(core, 'SET SESSION TRANSACTION READ ONLY');
-        await run(core, 'START TRANSACTION READ ONLY');
+        // A pooled session was prepared for this timeout when it was reset (below); a new
+        // one, or one prepared for another timeout, gets the settings now.
+        if (session.preparedForMs !== options.timeoutMs) {
+          session.preparedForMs = undefined;
+          await run(core, sessionSettings(session.flavour, options.timeoutMs));
+          session.preparedForMs = options.timeoutMs;
+        }
         const collector = new RowCollector(options);
         const outcome = await stream(
           core,
@@ -205,20 +260,7 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
         if (failure.code !== 'QUERY_FAILED' && failure.code !== 'QUERY_TIMEOUT') reusable = false;
         throw failure;
       } finally {
-        if (reusable && session.alive) {
-          try {
-            await run(core, 'ROLLBACK');
-            // COM_RESET_CONNECTION: user variables, temporary tables, GET_LOCK locks,
-            // session variables and prepared statements go, so nothing leaks to the next
-            // caller of this connection.
-            await new Promise<void>((resolve, reject) =>
-              core.reset((error) => (error ? reject(error) : resolve())),
-            );
-          } catch {
-            reusable = false;
-          }
-        }
-        if (reusable && session.alive) pool.release(session);
+        if (reusable && session.alive) recycle(session, options.timeoutMs);
         else pool.destroy(session);
       }
     },
@@ -227,7 +269,7 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
       const session = await pool.acquire();
       try {
         await run(session.core, 'SELECT 1');
-        pool.release(session);
+        recycle(session);
       } catch (error) {
         pool.destroy(session);
         throw mysqlError(error, `Cannot reach ${db.id}`);
@@ -235,6 +277,7 @@ export function createMysqlEngine(settings: MysqlEngineSettings): Engine {
     },
 
     async close(): Promise<void> {
+      await Promise.all(recycling);
       await pool.close();
     },
   };
