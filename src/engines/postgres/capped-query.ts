@@ -25,52 +25,92 @@ export interface CappedQueryResult {
   readonly columns: readonly ColumnInfo[];
 }
 
+/** Statements run in the same pipeline as the query: before it (in order, each must
+ * complete or the query is never executed) and after it (once its rows are in). */
+export interface Pipeline {
+  readonly prelude: readonly string[];
+  readonly epilogue: readonly string[];
+}
+
 /** Rows per Execute: small enough to stop early, large enough to keep round trips few. */
 const BATCH_ROWS = 500;
 
 /**
- * A pg Submittable that runs ONE statement with the extended query protocol (Parse, Bind,
- * Describe, Execute, Sync) and stops fetching as soon as the row collector is full.
+ * A pg Submittable that runs ONE statement with the extended query protocol and stops
+ * fetching as soon as the row collector is full, pipelined with our own statements:
+ *
+ *   Parse/Bind/Execute of each prelude statement, Parse/Bind/Describe/Execute of the query,
+ *   Flush (one write; the server answers in order) … once the query's rows are in:
+ *   Parse/Bind/Execute of each epilogue statement, Sync.
  *
  * - The extended protocol makes the server refuse several statements in one string
  *   ("cannot insert multiple commands into a prepared statement"), so a stacked `; DROP …`
  *   never runs even if the analyser were fooled.
+ * - After an error the server skips every message up to the Sync
+ *   (https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY): if a
+ *   prelude statement (BEGIN READ ONLY, the SET LOCALs) fails, the query is never executed,
+ *   outside the read-only transaction or otherwise. This is why the prelude is not a simple
+ *   Query message sent ahead: its failure would end with ReadyForQuery and the query that
+ *   follows would run.
  * - Rows are fetched from the unnamed portal in batches with Execute's row limit, so the cap
  *   never depends on rewriting the SQL with LIMIT (anchors §6). When the collector is full
- *   the portal is left suspended; the ROLLBACK that follows closes it.
+ *   the portal is left suspended; the epilogue's ROLLBACK closes it.
+ * - `result` settles as soon as the query's rows are in (the caller need not wait for the
+ *   epilogue); `settled` once ReadyForQuery arrives, with `clean` true only when every
+ *   epilogue statement completed without an error.
  *
- * Same contract with pg's Client as pg-cursor: the client calls the handle* methods below.
+ * Same contract with pg's Client as pg-cursor: the client calls the handle* methods below,
+ * and expects exactly one ReadyForQuery, hence exactly one Sync.
  */
 export class CappedQuery {
   readonly result: Promise<CappedQueryResult>;
+  readonly settled: Promise<{ readonly clean: boolean }>;
   #resolve!: (result: CappedQueryResult) => void;
   #reject!: (error: unknown) => void;
+  #settle!: (outcome: { readonly clean: boolean }) => void;
   #columns: ColumnInfo[] = [];
   #parsers: ((text: string) => unknown)[] = [];
   #error: unknown;
   #synced = false;
+  #failed = false;
+  /** Statements of the pipeline that have completed: prelude, then the query, then epilogue. */
+  #completed = 0;
   #connection: ProtocolConnection | undefined;
   readonly #text: string;
   readonly #collector: RowCollector;
   readonly #batch: number;
+  readonly #pipeline: Pipeline;
 
-  constructor(text: string, collector: RowCollector, maxRows: number) {
+  constructor(
+    text: string,
+    collector: RowCollector,
+    maxRows: number,
+    pipeline: Pipeline = { prelude: [], epilogue: [] },
+  ) {
     this.#text = text;
     this.#collector = collector;
     this.#batch = Math.min(BATCH_ROWS, maxRows + 1);
+    this.#pipeline = pipeline;
     this.result = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
+    this.settled = new Promise((resolve) => (this.#settle = resolve));
     // The engine always awaits `result`; this only prevents an unhandled rejection when the
     // watchdog has already given up on the query.
     this.result.catch(() => undefined);
+  }
+
+  /** The query's own messages are answered while the prelude is done and it is not. */
+  get #inQuery(): boolean {
+    return this.#completed === this.#pipeline.prelude.length;
   }
 
   submit(connection: ProtocolConnection): void {
     this.#connection = connection;
     connection.stream.cork?.();
     try {
+      for (const text of this.#pipeline.prelude) run(connection, text);
       connection.parse({ text: this.#text });
       connection.bind({ values: [] });
       connection.describe({ type: 'P', name: '' });
@@ -82,6 +122,7 @@ export class CappedQuery {
   }
 
   handleRowDescription(message: { fields: readonly FieldDescription[] }): void {
+    // Only the query is described.
     this.#columns = message.fields.map((field) => ({
       name: field.name,
       type: postgresTypeName(field.dataTypeID),
@@ -92,6 +133,8 @@ export class CappedQuery {
   }
 
   handleDataRow(message: { fields: readonly (string | null)[] }): void {
+    // Rows of our own statements (e.g. pg_advisory_unlock_all()) are not the caller's.
+    if (!this.#inQuery) return;
     if (this.#collector.done || this.#error !== undefined) return;
     try {
       const row = message.fields.map((text, i) =>
@@ -105,7 +148,7 @@ export class CappedQuery {
 
   handlePortalSuspended(connection: ProtocolConnection): void {
     if (this.#collector.done || this.#error !== undefined) {
-      this.#sync(connection);
+      this.#queryDone(connection);
       return;
     }
     connection.execute({ portal: '', rows: this.#batch });
@@ -113,11 +156,11 @@ export class CappedQuery {
   }
 
   handleCommandComplete(_message: unknown, connection: ProtocolConnection): void {
-    this.#sync(connection);
+    this.#statementDone(connection);
   }
 
   handleEmptyQuery(connection: ProtocolConnection): void {
-    this.#sync(connection);
+    this.#statementDone(connection);
   }
 
   handleCopyInResponse(connection: ProtocolConnection): void {
@@ -129,26 +172,59 @@ export class CappedQuery {
   }
 
   handleError(error: unknown, connection?: ProtocolConnection): void {
+    this.#failed = true;
     // After an error the server skips messages until Sync; send it once so the connection
-    // becomes ready again (pg-cursor does the same).
+    // becomes ready again (pg-cursor does the same). The epilogue is then not run: the
+    // engine cleans the session up itself.
     try {
       this.#sync(connection ?? this.#connection);
     } catch {
       // The connection is already gone; the engine destroys the client.
     }
+    // After the query's result, an error (of the epilogue) is not the caller's.
     this.#reject(error);
+    this.#settle({ clean: false });
   }
 
   handleReadyForQuery(): void {
+    // Without an error the result settled when the query completed; this covers a
+    // ReadyForQuery that arrives without one (the result cannot stay pending).
+    this.#reject(new GatehouseError('INTERNAL', 'The server ended the query without a result.'));
+    this.#settle({
+      clean:
+        !this.#failed &&
+        this.#completed === this.#pipeline.prelude.length + 1 + this.#pipeline.epilogue.length,
+    });
+  }
+
+  #statementDone(connection: ProtocolConnection): void {
+    if (this.#inQuery) {
+      this.#queryDone(connection);
+      return;
+    }
+    this.#completed += 1;
+  }
+
+  /** The query's rows are in: hand them over, then run the epilogue and Sync. */
+  #queryDone(connection: ProtocolConnection): void {
+    if (!this.#inQuery) return;
+    this.#completed += 1;
     if (this.#error !== undefined) {
       this.#reject(
         new GatehouseError('INTERNAL', 'A result value could not be converted.', {
           cause: this.#error,
         }),
       );
-      return;
+    } else {
+      this.#resolve({ columns: this.#columns });
     }
-    this.#resolve({ columns: this.#columns });
+    connection.stream.cork?.();
+    try {
+      for (const text of this.#pipeline.epilogue) run(connection, text);
+      this.#sync(connection);
+    } finally {
+      connection.stream.uncork?.();
+    }
   }
 
   #sync(connection: ProtocolConnection | undefined): void {
@@ -156,4 +232,11 @@ export class CappedQuery {
     this.#synced = true;
     connection.sync();
   }
+}
+
+/** Parse, Bind and Execute of one of our own statements (no parameters, every row). */
+function run(connection: ProtocolConnection, text: string): void {
+  connection.parse({ text });
+  connection.bind({ values: [] });
+  connection.execute({ portal: '', rows: 0 });
 }

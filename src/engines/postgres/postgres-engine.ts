@@ -42,12 +42,63 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
   pool.on('error', () => undefined);
   const searchPath = quoteIdentifier(db.defaultSchema ?? 'public');
 
+  /** The read-only transaction and its settings, each LOCAL to it; the epilogue resets the
+   * rest. search_path pins unqualified names to the schema the analyser resolved them in. */
+  function prelude(options: ExecuteOptions): readonly string[] {
+    return [
+      'BEGIN READ ONLY',
+      `SET LOCAL statement_timeout = ${options.timeoutMs}`,
+      `SET LOCAL idle_in_transaction_session_timeout = ${options.timeoutMs + settings.killGraceMs}`,
+      `SET LOCAL search_path = ${searchPath}`,
+      "SET LOCAL TimeZone = 'UTC'",
+      "SET LOCAL DateStyle = 'ISO, YMD'",
+      "SET LOCAL IntervalStyle = 'postgres'",
+      "SET LOCAL bytea_output = 'hex'",
+      // The analyser reads '\\' in strings as PostgreSQL does with this on (the default
+      // since 9.1); pin it so a session default cannot change where a string ends.
+      'SET LOCAL standard_conforming_strings = on',
+    ];
+  }
+
   async function checkout(): Promise<pg.PoolClient> {
     try {
       return await pool.connect();
     } catch (error) {
       throw postgresError(error, `Cannot connect to ${db.id} (${db.host}:${db.port})`);
     }
+  }
+
+  /** Clients still running their epilogue or clean-up after the caller got its rows. */
+  const cleaning = new Set<Promise<void>>();
+
+  /**
+   * Back to the pool once the session is clean: after the pipelined epilogue ran to the end
+   * (transaction status idle), at once; otherwise (the query failed, so the server skipped the
+   * epilogue) with ROLLBACK and DISCARD ALL as separate commands. A client that cannot be
+   * cleaned, or does not answer within `deadlineMs`, is destroyed.
+   */
+  function releaseWhenClean(client: pg.PoolClient, query: CappedQuery, deadlineMs: number): void {
+    const task = (async () => {
+      let timer: NodeJS.Timeout | undefined;
+      const overdue = new Promise<{ clean: false; overdue: true }>((resolve) => {
+        timer = setTimeout(() => resolve({ clean: false, overdue: true }), deadlineMs);
+      });
+      try {
+        const outcome = await Promise.race([query.settled, overdue]);
+        if ('overdue' in outcome) throw new Error('the session reset did not finish in time');
+        if (!outcome.clean || transactionStatus(client) !== 'I') {
+          await client.query('ROLLBACK');
+          await client.query('DISCARD ALL');
+        }
+        client.release();
+      } catch (error) {
+        client.release(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    cleaning.add(task);
+    void task.finally(() => cleaning.delete(task));
   }
 
   return {
@@ -57,30 +108,16 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
       validateExecuteOptions(options);
       const started = performance.now();
       const client = await checkout();
-      // Destroy rather than reuse the connection after anything but a clean run or a server
-      // error that ROLLBACK recovers from.
+      const collector = new RowCollector(options);
+      const query = new CappedQuery(sql, collector, options.maxRows, {
+        prelude: prelude(options),
+        epilogue: EPILOGUE,
+      });
+      // Destroy rather than reuse the connection after a watchdog timeout or a failure of
+      // the connection itself; otherwise it goes back clean (releaseWhenClean).
       let broken: Error | undefined;
       let watchdog: NodeJS.Timeout | undefined;
       try {
-        // Each setting is LOCAL to the transaction; DISCARD ALL below resets the rest.
-        // search_path pins unqualified names to the schema the analyser resolved them in.
-        await client.query(
-          [
-            'BEGIN READ ONLY',
-            `SET LOCAL statement_timeout = ${options.timeoutMs}`,
-            `SET LOCAL idle_in_transaction_session_timeout = ${options.timeoutMs + settings.killGraceMs}`,
-            `SET LOCAL search_path = ${searchPath}`,
-            "SET LOCAL TimeZone = 'UTC'",
-            "SET LOCAL DateStyle = 'ISO, YMD'",
-            "SET LOCAL IntervalStyle = 'postgres'",
-            "SET LOCAL bytea_output = 'hex'",
-            // The analyser reads '\\' in strings as PostgreSQL does with this on (the default
-            // since 9.1); pin it so a session default cannot change where a string ends.
-            'SET LOCAL standard_conforming_strings = on',
-          ].join('; '),
-        );
-        const collector = new RowCollector(options);
-        const query = new CappedQuery(sql, collector, options.maxRows);
         // The server's statement_timeout is the primary limit; this only catches a server or
         // network that stops answering, and then the connection is destroyed.
         const overdue = new Promise<never>((_, reject) => {
@@ -118,16 +155,10 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
         throw failure;
       } finally {
         if (broken === undefined) {
-          try {
-            await client.query('ROLLBACK');
-            // Reset everything a statement could leave behind on the session before reuse:
-            // prepared statements, advisory locks, temp tables, settings, LISTEN.
-            await client.query('DISCARD ALL');
-          } catch (error) {
-            broken = error instanceof Error ? error : new Error(String(error));
-          }
+          releaseWhenClean(client, query, options.timeoutMs + settings.killGraceMs);
+        } else {
+          client.release(broken);
         }
-        client.release(broken ?? false);
       }
     },
 
@@ -143,9 +174,39 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
     },
 
     async close(): Promise<void> {
+      await Promise.all(cleaning);
       await pool.end();
     },
   };
+}
+
+/**
+ * Run in the query's pipeline once its rows are in: ROLLBACK ends the read-only transaction
+ * (and removes large objects it created), then everything a statement could leave behind on
+ * the session goes before reuse: cursors, role, settings, prepared statements, LISTEN,
+ * advisory locks, cached plans, temp tables, sequence state. This is the sequence PostgreSQL
+ * documents as the effect of DISCARD ALL
+ * (https://www.postgresql.org/docs/15/sql-discard.html); DISCARD ALL itself cannot run in a
+ * pipeline or transaction block, and a separate command would cost two more round trips.
+ */
+const EPILOGUE: readonly string[] = [
+  'ROLLBACK',
+  'CLOSE ALL',
+  'SET SESSION AUTHORIZATION DEFAULT',
+  'RESET ALL',
+  'DEALLOCATE ALL',
+  'UNLISTEN *',
+  'SELECT pg_advisory_unlock_all()',
+  'DISCARD PLANS',
+  'DISCARD TEMP',
+  'DISCARD SEQUENCES',
+];
+
+/** 'I' idle, 'T' in a transaction, 'E' in a failed one (pg >= 8.12; older: unknown). */
+function transactionStatus(client: pg.PoolClient): string | undefined {
+  return (
+    (client as { getTransactionStatus?: () => string | null }).getTransactionStatus?.() ?? undefined
+  );
 }
 
 function quoteIdentifier(name: string): string {
