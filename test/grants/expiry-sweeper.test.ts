@@ -206,6 +206,17 @@ describe('expiry sweep and reminders', () => {
     expect((await state.grants.get(alice!.id))?.revokedAt).not.toBeNull();
     expect((await state.grants.get(bob!.id))?.revokedAt).toBeNull();
     expect(await state.audit.query({ types: ['grant.revocation_pr_merged'] })).toHaveLength(1);
+
+    // The next sweep retries the refused merge once GitHub allows it (e.g. the check is green).
+    for (const pull of repo.pulls.values()) pull.mergeable = true;
+    const again = await sweepExpired(deps);
+    expect(again.items.find((i) => i.grantId === bob!.id)).toMatchObject({
+      outcome: 'existing',
+      autoMerge: { merged: true },
+    });
+    expect(repo.file(bob!.filePath)).toBeUndefined();
+    expect((await state.grants.get(bob!.id))?.revokedAt).not.toBeNull();
+    expect(await state.audit.query({ types: ['grant.revocation_pr_merged'] })).toHaveLength(2);
   });
 
   it('survives GitHub 5xx and a 403 rate limit mid-sweep, then resumes without duplicates', async () => {

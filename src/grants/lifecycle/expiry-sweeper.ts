@@ -164,7 +164,18 @@ async function sweep(
           continue;
         }
       }
-      items.push(item(grant, 'existing', open));
+      // An open PR from an earlier sweep: retry the auto-merge GitHub refused then.
+      const merge =
+        !dryRun && deps.config.autoMergeRevocations
+          ? await autoMerge(deps, github, grant, open).catch((error: unknown) => {
+              deps.log.warn(
+                { grant: grant.id, pr: open.number, code: problemOf(error).code },
+                'lifecycle: auto-merge of an open revocation PR failed; next sweep retries',
+              );
+              return undefined;
+            })
+          : undefined;
+      items.push(item(grant, 'existing', open, merge === undefined ? {} : { autoMerge: merge }));
       continue;
     }
     if (budget === 0) return report(null, true);
@@ -264,32 +275,45 @@ async function handle(
     return item(grant, outcome.kind, outcome.pr);
   }
   if (!deps.config.autoMergeRevocations) return item(grant, outcome.kind, outcome.pr);
+  const merge = await autoMerge(deps, github, grant, outcome.pr);
+  return item(grant, outcome.kind, outcome.pr, { autoMerge: merge });
+}
 
-  // A revocation only removes access, so it may merge without review (config). Branch
-  // protection still applies to the app: if GitHub refuses, the PR stays open for a human.
-  const merge = await github.mergePull(repo, outcome.pr.number, {
+/**
+ * A revocation only removes access, so it may merge without review (config). Branch
+ * protection still applies to the app: if GitHub refuses (often because the required check
+ * has not completed yet right after the PR was opened), the PR stays open and the next sweep
+ * tries again; a human may merge it meanwhile.
+ */
+async function autoMerge(
+  deps: LifecycleDeps,
+  github: LifecycleGithub,
+  grant: Grant,
+  pr: PullSummary,
+): Promise<{ readonly merged: boolean; readonly message: string }> {
+  const merge = await github.mergePull(repoRef(deps.config), pr.number, {
     // Merge exactly the deletion we pushed: GitHub refuses (409) if the branch moved since.
-    sha: outcome.pr.headSha,
+    sha: pr.headSha,
     title: revocationTitle(grant),
   });
   if (merge.merged) {
     await revokeGrant(deps, grant, {
       at: deps.clock(),
       by: 'gatehouse',
-      reason: `expired; its revocation PR #${outcome.pr.number} deleted ${grant.filePath}`,
-      pr: { number: outcome.pr.number, url: outcome.pr.htmlUrl },
+      reason: `expired; its revocation PR #${pr.number} deleted ${grant.filePath}`,
+      pr: { number: pr.number, url: pr.htmlUrl },
       byRevocationPr: true,
     });
   } else {
     deps.log.warn(
       {
         grant: grant.id,
-        pr: outcome.pr.number,
+        pr: pr.number,
         code: 'LIFECYCLE_REVOCATION_NOT_MERGED',
         message: merge.message,
       },
       'lifecycle: GitHub refused to merge the revocation PR; it stays open',
     );
   }
-  return item(grant, outcome.kind, outcome.pr, { autoMerge: merge });
+  return merge;
 }
