@@ -123,7 +123,7 @@ export function revocationBody(grant: Grant): string {
     revokeMarker(grant.id),
     `**Gatehouse**: grant \`${grant.id}\` expired at ${iso(grant.expiresAt)}. This pull request deletes its request file \`${grant.filePath}\`.`,
     '',
-    `Access already ended at that time: the gateway checks expiry on every query. This pull request only tidies the repository. Closing it without merging does not restore access; Gatehouse reopens it on its next sweep.`,
+    `Access already ended at that time: the gateway checks expiry on every query. This pull request only tidies the repository, so it needs no approval: merge it once the check is green. Closing it without merging does not restore access; Gatehouse reopens it on its next sweep.`,
     '',
     `- Requester: ${mention(grant.requester)}`,
     `- Approved by: ${approvers}`,
