@@ -56,8 +56,10 @@ const BATCH_ROWS = 500;
  *   never depends on rewriting the SQL with LIMIT (anchors §6). When the collector is full
  *   the portal is left suspended; the epilogue's ROLLBACK closes it.
  * - `result` settles as soon as the query's rows are in (the caller need not wait for the
- *   epilogue); `settled` once ReadyForQuery arrives, with `clean` true only when every
- *   epilogue statement completed without an error.
+ *   epilogue). `settled` resolves at ReadyForQuery with `clean` true only when every
+ *   statement, the epilogue included, completed; on an error it resolves at once with
+ *   `clean` false (pg detaches the query on ErrorResponse and passes the ReadyForQuery that
+ *   follows to no one; commands the engine sends next wait for it).
  *
  * Same contract with pg's Client as pg-cursor: the client calls the handle* methods below,
  * and expects exactly one ReadyForQuery, hence exactly one Sync.

@@ -7,6 +7,7 @@ import { RowCollector, validateExecuteOptions } from '../row-collector.js';
 import type { TlsOptions } from '../tls-options.js';
 import { CappedQuery } from './capped-query.js';
 import { postgresError } from './postgres-errors.js';
+import { sessionPipeline } from './session-pipeline.js';
 
 export interface PostgresEngineSettings {
   readonly db: DatabaseConfig;
@@ -40,25 +41,7 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
   // An idle client whose server went away emits 'error' on the pool; without a listener
   // that would crash the process. The next checkout reconnects.
   pool.on('error', () => undefined);
-  const searchPath = quoteIdentifier(db.defaultSchema ?? 'public');
-
-  /** The read-only transaction and its settings, each LOCAL to it; the epilogue resets the
-   * rest. search_path pins unqualified names to the schema the analyser resolved them in. */
-  function prelude(options: ExecuteOptions): readonly string[] {
-    return [
-      'BEGIN READ ONLY',
-      `SET LOCAL statement_timeout = ${options.timeoutMs}`,
-      `SET LOCAL idle_in_transaction_session_timeout = ${options.timeoutMs + settings.killGraceMs}`,
-      `SET LOCAL search_path = ${searchPath}`,
-      "SET LOCAL TimeZone = 'UTC'",
-      "SET LOCAL DateStyle = 'ISO, YMD'",
-      "SET LOCAL IntervalStyle = 'postgres'",
-      "SET LOCAL bytea_output = 'hex'",
-      // The analyser reads '\\' in strings as PostgreSQL does with this on (the default
-      // since 9.1); pin it so a session default cannot change where a string ends.
-      'SET LOCAL standard_conforming_strings = on',
-    ];
-  }
+  const schema = db.defaultSchema ?? 'public';
 
   async function checkout(): Promise<pg.PoolClient> {
     try {
@@ -109,10 +92,16 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
       const started = performance.now();
       const client = await checkout();
       const collector = new RowCollector(options);
-      const query = new CappedQuery(sql, collector, options.maxRows, {
-        prelude: prelude(options),
-        epilogue: EPILOGUE,
-      });
+      const query = new CappedQuery(
+        sql,
+        collector,
+        options.maxRows,
+        sessionPipeline({
+          schema,
+          timeoutMs: options.timeoutMs,
+          idleTimeoutMs: options.timeoutMs + settings.killGraceMs,
+        }),
+      );
       // Destroy rather than reuse the connection after a watchdog timeout or a failure of
       // the connection itself; otherwise it goes back clean (releaseWhenClean).
       let broken: Error | undefined;
@@ -180,35 +169,9 @@ export function createPostgresEngine(settings: PostgresEngineSettings): Engine {
   };
 }
 
-/**
- * Run in the query's pipeline once its rows are in: ROLLBACK ends the read-only transaction
- * (and removes large objects it created), then everything a statement could leave behind on
- * the session goes before reuse: cursors, role, settings, prepared statements, LISTEN,
- * advisory locks, cached plans, temp tables, sequence state. This is the sequence PostgreSQL
- * documents as the effect of DISCARD ALL
- * (https://www.postgresql.org/docs/15/sql-discard.html); DISCARD ALL itself cannot run in a
- * pipeline or transaction block, and a separate command would cost two more round trips.
- */
-const EPILOGUE: readonly string[] = [
-  'ROLLBACK',
-  'CLOSE ALL',
-  'SET SESSION AUTHORIZATION DEFAULT',
-  'RESET ALL',
-  'DEALLOCATE ALL',
-  'UNLISTEN *',
-  'SELECT pg_advisory_unlock_all()',
-  'DISCARD PLANS',
-  'DISCARD TEMP',
-  'DISCARD SEQUENCES',
-];
-
 /** 'I' idle, 'T' in a transaction, 'E' in a failed one (pg >= 8.12; older: unknown). */
 function transactionStatus(client: pg.PoolClient): string | undefined {
   return (
     (client as { getTransactionStatus?: () => string | null }).getTransactionStatus?.() ?? undefined
   );
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
