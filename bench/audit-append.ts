@@ -235,9 +235,9 @@ function outcome(rows: readonly Row[]): BenchmarkOutcome {
   }
   if (sq1 !== undefined && sq8 !== undefined && sqFull !== undefined && sqNormal !== undefined) {
     notes.push(
-      `SQLite has no group commit: better-sqlite3 is synchronous, so 8 writers in one process take turns ` +
-        `(${rate(sq8.result.opsPerSec)}/s vs ${rate(sq1.result.opsPerSec)}/s for one), and each append holds the ` +
-        `event loop for its fsync (p50 ${us(sq1.result.latency.p50Us)}). Without the per-commit fsync ` +
+      `Group commit on SQLite: the appends of one event-loop turn share a transaction and fsync, so 8 writers ` +
+        `in one process reach ${rate(sq8.result.opsPerSec)}/s vs ${rate(sq1.result.opsPerSec)}/s for one; each ` +
+        `commit still holds the event loop for its fsync (p50 ${us(sq1.result.latency.p50Us)}). Without the per-commit fsync ` +
         `(synchronous=NORMAL, not shipped) a bare insert costs ${us(sqNormal.result.latency.p50Us)} instead of ` +
         `${us(sqFull.result.latency.p50Us)}: the disk flush is the cost, not the hash chain.`,
     );

@@ -561,26 +561,19 @@ export function gatewayNotes(all: readonly Measurement[]): string[] {
     );
   }
   out.push(
-    'Where the time goes (1): the engine adapter makes more round trips per query than the ' +
-      'bare driver (1): MariaDB/MySQL 6 (SET SESSION limits and time zone; SET SESSION ' +
-      'TRANSACTION READ ONLY; START TRANSACTION READ ONLY; the query; ROLLBACK; ' +
-      'COM_RESET_CONNECTION), PostgreSQL 4 (BEGIN READ ONLY with its SET LOCALs in one ' +
-      'message; the query; ROLLBACK; DISCARD ALL). Each holds a pooled connection for a round ' +
-      'trip, so at concurrency 32 on a pool of 10 the engine alone reaches only the share of ' +
-      'the bare throughput shown above. These statements are the read-only and session-reset ' +
-      'guarantees of issue 5; fewer round trips (e.g. one multi-statement prelude, or pipelining ' +
-      'the reset) would keep them.',
+    'Where the time goes (1): the engine adapter makes more statements per query than the ' +
+      'bare driver (1): MariaDB/MySQL 3 (the query; COM_RESET_CONNECTION; the one SET SESSION ' +
+      'that re-applies limits, time zone, sql_mode and read-only mode), PostgreSQL 5 in 2 round ' +
+      'trips (BEGIN READ ONLY, one set_config SELECT and the query in one pipeline; ROLLBACK and ' +
+      "DISCARD ALL in the next). Only one round trip is on the caller's path, but each statement " +
+      'costs the database work on these 2 shared cores. These are the read-only and ' +
+      'session-reset guarantees of issue 5.',
     'Where the time goes (2): every query appends two audit records (the attempt before any ' +
-      'data is read, the outcome after), each its own durable commit. On SQLite, better-sqlite3 ' +
-      'runs the commit, fsync included, synchronously on the event loop: the whole process ' +
-      'stops for every append, so concurrent queries queue behind them and the throughput of ' +
-      'the process is capped by the time it spends in appends, however many clients wait ' +
-      '(compare "engine adapter" with "query service" at concurrency 32; benchmark 4 shows an ' +
-      "append's cost on this disk). The CPU profile of the gateway process " +
-      "(`BENCH_CPU_PROF=dir`, docs/benchmarks.md) is mostly idle, with better-sqlite3's " +
-      'transaction the largest self time. Group commit for SQLite (one transaction and fsync per ' +
-      'batch of waiting appends) or a writer thread would lift that cap without weakening ' +
-      'durability.',
+      'data is read, the outcome after), each durable before the query goes on. On SQLite the ' +
+      'appends of one event-loop turn share one transaction and fsync (group commit), but ' +
+      'better-sqlite3 still runs that commit synchronously on the event loop, so the process ' +
+      'stops for each flush and batches stay small (about 10 records at concurrency 32). A ' +
+      'writer thread for the append transactions is the next step.',
     'Where the time goes (3): at concurrency 1 the gateway process adds about 1 ms over the ' +
       'same query service in process, although an HTTP exchange with it (GET /healthz) adds ' +
       'only tens of microseconds. The CPU profile shows no hot spot there (the process is ' +
