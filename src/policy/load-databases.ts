@@ -1,7 +1,6 @@
 import type { Diagnostic } from '../util/diagnostic.js';
-import { checkSchema } from '../yaml/check-schema.js';
-import { formatFieldPath, type FieldPath } from '../yaml/field-path.js';
-import { loadYaml } from '../yaml/load-yaml.js';
+import type { FieldPath } from '../yaml/field-path.js';
+import { loadPolicyDocument } from './policy-document.js';
 import type { DatabaseAuth, DatabaseConfig, Databases, EngineKind } from './databases.js';
 
 /** The shape the schema guarantees (schemas/databases.schema.json). */
@@ -31,23 +30,10 @@ export function loadDatabases(
   file: string,
   bytes: Uint8Array | string,
 ): { databases?: Databases; diagnostics: Diagnostic[] } {
-  const loaded = loadYaml(file, bytes);
-  if (loaded.diagnostics.length > 0) return { diagnostics: loaded.diagnostics };
-  const schemaErrors = checkSchema(file, loaded, 'databases');
-  if (schemaErrors.length > 0) return { diagnostics: schemaErrors };
-
-  const diagnostics: Diagnostic[] = [];
-  const invalid = (field: FieldPath, message: string, target: 'key' | 'value' = 'value') => {
-    const { line, column } = loaded.positionOf(field, target);
-    diagnostics.push({
-      file,
-      line,
-      column,
-      field: formatFieldPath(field),
-      code: 'POLICY_INVALID',
-      message,
-    });
-  };
+  const result = loadPolicyDocument(file, bytes, 'databases');
+  if (!('document' in result)) return { diagnostics: result.diagnostics };
+  const { loaded, diagnostics } = result.document;
+  const invalid = result.document.invalid;
 
   const value = loaded.value as DatabasesFile;
   const databases = new Map<string, DatabaseConfig>();

@@ -1,8 +1,7 @@
 import { parseDuration } from '../requests/duration.js';
 import type { Diagnostic } from '../util/diagnostic.js';
-import { checkSchema } from '../yaml/check-schema.js';
-import { formatFieldPath, type FieldPath } from '../yaml/field-path.js';
-import { loadYaml } from '../yaml/load-yaml.js';
+import type { FieldPath } from '../yaml/field-path.js';
+import { loadPolicyDocument } from './policy-document.js';
 import type { Databases } from './databases.js';
 import type {
   ApprovalRequirement,
@@ -49,23 +48,10 @@ export function loadRiskPolicy(
   bytes: Uint8Array | string,
   options: { readonly databases?: Databases } = {},
 ): { policy?: RiskPolicy; diagnostics: Diagnostic[] } {
-  const loaded = loadYaml(file, bytes);
-  if (loaded.diagnostics.length > 0) return { diagnostics: loaded.diagnostics };
-  const schemaErrors = checkSchema(file, loaded, 'risk-policy');
-  if (schemaErrors.length > 0) return { diagnostics: schemaErrors };
-
-  const diagnostics: Diagnostic[] = [];
-  const invalid = (field: FieldPath, message: string, target: 'key' | 'value' = 'value') => {
-    const { line, column } = loaded.positionOf(field, target);
-    diagnostics.push({
-      file,
-      line,
-      column,
-      field: formatFieldPath(field),
-      code: 'POLICY_INVALID',
-      message,
-    });
-  };
+  const result = loadPolicyDocument(file, bytes, 'risk-policy');
+  if (!('document' in result)) return { diagnostics: result.diagnostics };
+  const { loaded, diagnostics } = result.document;
+  const invalid = result.document.invalid;
   // The schema guarantees the format, so parseDuration cannot fail here.
   const duration = (text: string): number => parseDuration(text) ?? 0;
 
