@@ -1,34 +1,11 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { GatehouseError } from '../../errors/catalogue.js';
-import type { AccessKind } from '../../requests/access-request.js';
 import { storeFailure } from '../../state/store-failure.js';
-import type { Approver, Grant, NewGrant } from '../grant.js';
+import type { Grant, NewGrant } from '../grant.js';
+import { grantFromRow, type GrantRow as GrantRowOf } from '../grant-row.js';
 import type { GrantFilter, GrantStore } from '../grant-store.js';
 
-interface GrantRow {
-  id: string;
-  repo: string;
-  requester: string;
-  database: string;
-  tables: string;
-  access: string;
-  level: string;
-  reason: string;
-  ticket: string | null;
-  file_path: string;
-  pr_number: number;
-  pr_url: string;
-  head_sha: string;
-  merge_sha: string;
-  approvers: string;
-  activated_at: number;
-  expires_at: number;
-  revoked_at: number | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-  reminder_sent_at: number | null;
-  revocation_pr_number: number | null;
-}
+type GrantRow = GrantRowOf<number>;
 
 const COLUMNS = `id, repo, requester, "database", tables, access, level, reason, ticket, file_path,
   pr_number, pr_url, head_sha, merge_sha, approvers, activated_at, expires_at, revoked_at,
@@ -213,28 +190,5 @@ export class SqliteGrantStore implements GrantStore {
 }
 
 function toGrant(row: GrantRow): Grant {
-  return {
-    id: row.id,
-    repo: row.repo,
-    requester: row.requester,
-    database: row.database,
-    tables: JSON.parse(row.tables) as string[],
-    access: row.access as AccessKind,
-    level: row.level,
-    reason: row.reason,
-    ticket: row.ticket,
-    filePath: row.file_path,
-    prNumber: row.pr_number,
-    prUrl: row.pr_url,
-    headSha: row.head_sha,
-    mergeSha: row.merge_sha,
-    approvers: JSON.parse(row.approvers) as Approver[],
-    activatedAt: new Date(row.activated_at),
-    expiresAt: new Date(row.expires_at),
-    revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at),
-    revokedBy: row.revoked_by,
-    revokeReason: row.revoke_reason,
-    reminderSentAt: row.reminder_sent_at === null ? null : new Date(row.reminder_sent_at),
-    revocationPrNumber: row.revocation_pr_number,
-  };
+  return grantFromRow(row, (ms) => new Date(ms));
 }
