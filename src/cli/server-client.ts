@@ -4,7 +4,8 @@
  * `gatehouse grants`.
  */
 import { execFile } from 'node:child_process';
-import type { ErrorCode } from '../errors/catalogue.js';
+import { GatehouseError, type ErrorCode } from '../errors/catalogue.js';
+import { resolveGithubToken } from '../github/resolve-token.js';
 import { EXIT } from './cli-io.js';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000';
@@ -87,16 +88,19 @@ export const ghAuthToken: GhAuthToken = () =>
     });
   });
 
-/** GATEHOUSE_TOKEN, else GITHUB_TOKEN, else `gh auth token` (the GitHub CLI's stored login). */
+/** GATEHOUSE_TOKEN, else GITHUB_TOKEN, else `gh auth token` (the GitHub CLI's stored login):
+ * the same order as `gatehouse request --open-pr` (src/github/resolve-token.ts); null when
+ * none is found. */
 export async function resolveToken(
   env: Env,
   gh: GhAuthToken = ghAuthToken,
 ): Promise<string | null> {
-  for (const key of ['GATEHOUSE_TOKEN', 'GITHUB_TOKEN'] as const) {
-    const value = env[key]?.trim();
-    if (value !== undefined && value !== '') return value;
+  try {
+    return (await resolveGithubToken(env, async () => (await gh()) ?? '')).token;
+  } catch (error) {
+    if (error instanceof GatehouseError && error.code === 'PR_TOKEN_MISSING') return null;
+    throw error;
   }
-  return gh();
 }
 
 function isApiError(value: unknown): value is ApiError {
