@@ -156,7 +156,15 @@ function state(env: Env, cwd: string): StateConfig {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
     throw invalid('GATEHOUSE_STATE', 'must be a SQLite file path or a postgres:// URL');
   }
-  return { kind: 'sqlite', path: isAbsolute(text) ? text : resolve(cwd, text) };
+  const writer = read(env, 'GATEHOUSE_SQLITE_AUDIT_WRITER') ?? 'inline';
+  if (writer !== 'inline' && writer !== 'thread') {
+    throw invalid('GATEHOUSE_SQLITE_AUDIT_WRITER', `must be inline or thread, not ${writer}`);
+  }
+  return {
+    kind: 'sqlite',
+    path: isAbsolute(text) ? text : resolve(cwd, text),
+    ...(writer === 'thread' ? { auditWriter: writer } : {}),
+  };
 }
 
 function repository(env: Env): Config['repository'] {

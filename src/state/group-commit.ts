@@ -17,6 +17,7 @@ export class GroupCommit<I, O> {
   readonly #gather: (() => Promise<void>) | undefined;
   #queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #flushing = false;
+  #draining: Promise<void> | undefined;
 
   constructor(
     flush: (items: readonly I[]) => Promise<readonly O[]>,
@@ -36,7 +37,7 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#flushing) void this.#drain();
+      if (!this.#flushing) this.#draining = this.#drain();
     });
   }
 
@@ -48,6 +49,11 @@ export class GroupCommit<I, O> {
     while (this.#queue.length > 0) await this.#flushBatch();
   }
 
+  /** Resolves once no flush is running and nothing is queued (for a close). */
+  async settled(): Promise<void> {
+    while (this.#draining !== undefined) await this.#draining;
+  }
+
   async #drain(): Promise<void> {
     this.#flushing = true;
     try {
@@ -57,6 +63,7 @@ export class GroupCommit<I, O> {
       }
     } finally {
       this.#flushing = false;
+      this.#draining = undefined;
     }
   }
 

@@ -6,7 +6,13 @@ import { openPostgresState } from './postgres/postgres-state.js';
 import { openSqliteState } from './sqlite/sqlite-state.js';
 
 export type StateConfig =
-  | { readonly kind: 'sqlite'; readonly path: string }
+  | {
+      readonly kind: 'sqlite';
+      readonly path: string;
+      /** Where audit append transactions run (GATEHOUSE_SQLITE_AUDIT_WRITER, docs/state.md):
+       * on the event loop (default) or in a writer thread of their own. */
+      readonly auditWriter?: 'inline' | 'thread';
+    }
   | { readonly kind: 'postgres'; readonly url: string };
 
 /** Default SQLite file, relative to the working directory (docs/state.md). */
@@ -28,7 +34,7 @@ export interface State {
 export async function openState(config: StateConfig, clock: Clock): Promise<State> {
   switch (config.kind) {
     case 'sqlite':
-      return openSqliteState(config.path, clock);
+      return openSqliteState(config.path, clock, config.auditWriter ?? 'inline');
     case 'postgres':
       return openPostgresState(config.url, clock);
   }

@@ -144,6 +144,7 @@ describe('loadConfig', () => {
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ GATEHOUSE_STATE: 'mysql://db/gatehouse' }, 'GATEHOUSE_STATE'],
+    [{ GATEHOUSE_SQLITE_AUDIT_WRITER: 'worker' }, 'GATEHOUSE_SQLITE_AUDIT_WRITER'],
     [{ GATEHOUSE_REPOSITORY: 'just-a-name' }, 'GATEHOUSE_REPOSITORY'],
     [{ GATEHOUSE_GITHUB_API_URL: 'ftp://github' }, 'GATEHOUSE_GITHUB_API_URL'],
     [{ GHE_HOST: 'ghe', GHE_PROTOCOL: 'gopher' }, 'GHE_PROTOCOL'],
@@ -180,6 +181,18 @@ describe('loadConfig', () => {
     const { code, message } = failure(env);
     expect(code).toBe('CONFIG_INVALID');
     expect(message.startsWith(`${key}:`)).toBe(true);
+  });
+
+  it('runs SQLite audit appends on the event loop unless GATEHOUSE_SQLITE_AUDIT_WRITER=thread', () => {
+    expect(loadConfig({}, CWD).state).toEqual({ kind: 'sqlite', path: `${CWD}/data/gatehouse.db` });
+    expect(loadConfig({ GATEHOUSE_SQLITE_AUDIT_WRITER: 'thread' }, CWD).state).toEqual({
+      kind: 'sqlite',
+      path: `${CWD}/data/gatehouse.db`,
+      auditWriter: 'thread',
+    });
+    expect(loadConfig({ GATEHOUSE_SQLITE_AUDIT_WRITER: 'inline' }, CWD).state).not.toHaveProperty(
+      'auditWriter',
+    );
   });
 
   it('treats empty values as unset', () => {

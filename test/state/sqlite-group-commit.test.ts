@@ -29,7 +29,7 @@ function event(i: number, overrides: Partial<AuditEvent> = {}): AuditEvent {
   };
 }
 
-describe('SQLite audit group commit', () => {
+describe.each(['inline', 'thread'] as const)('SQLite audit group commit (%s writer)', (writer) => {
   let dir: string;
   let path: string;
   const connections: Database.Database[] = [];
@@ -50,9 +50,11 @@ describe('SQLite audit group commit', () => {
     db.pragma('synchronous = FULL');
     const commits: number[] = [];
     const log = new SqliteAuditLog(db, manualClock(), {
+      writer,
       ...options,
       onCommit: (records) => commits.push(records),
     });
+    logs.push(log);
     return { log, commits };
   }
 
@@ -63,7 +65,10 @@ describe('SQLite audit group commit', () => {
     await (await openState({ kind: 'sqlite', path }, manualClock())).close();
   });
 
-  afterEach(() => {
+  const logs: SqliteAuditLog[] = [];
+
+  afterEach(async () => {
+    for (const log of logs.splice(0)) await log.close();
     for (const db of connections.splice(0)) db.close();
     rmSync(dir, { recursive: true, force: true });
   });

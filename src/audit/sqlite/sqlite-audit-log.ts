@@ -8,8 +8,16 @@ import type { Clock } from '../../util/clock.js';
 import type { AuditFilter, AuditLog, ChainVerification } from '../audit-log.js';
 import type { AuditPruning } from '../tools/prune.js';
 import type { AuditEventType, AuditEvent, AuditRecord } from '../audit-record.js';
-import { canonicalJson } from '../canonical-json.js';
-import { buildRecord, verifyChain, type ChainHead, type StoredRow } from '../hash-chain.js';
+import { verifyChain, type ChainHead, type StoredRow } from '../hash-chain.js';
+import {
+  AUDIT_COLUMNS,
+  prepareAppendBatch,
+  type AppendResult,
+  type PendingAppend,
+} from './append-batch.js';
+import { AuditWriter } from './audit-writer.js';
+
+type AppendTransaction = ReturnType<typeof prepareAppendBatch>;
 
 interface AuditRow {
   seq: number;
@@ -35,9 +43,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS = `seq, at, type, actor, "database", grant_ids, pr_numbers, pr_url, merge_sha,
-  approvers, request_id, client_address, sql, sql_sha256, tables, decision, code, parent_seq,
-  details, prev_hash, hash`;
+const COLUMNS = AUDIT_COLUMNS;
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -46,33 +52,37 @@ const MAX_LIMIT = 1000;
  * batch of gateway records is a few hundred KB of WAL at most). */
 const MAX_BATCH = 256;
 
-interface PendingAppend {
-  readonly event: AuditEvent;
-  readonly at: Date | undefined;
-}
-
-type AppendResult = { readonly record: AuditRecord } | { readonly refused: unknown };
-
 export interface SqliteAuditLogOptions {
   /** At most this many appends per transaction (default 256). */
   readonly maxBatch?: number;
   /** Called after each append transaction commits, with its number of records (tests and
    * benchmarks count transactions with it). */
   readonly onCommit?: (records: number) => void;
+  /**
+   * Where the append transactions run. 'thread' (what openState ships for a state file): in
+   * the audit writer thread, on its own connection, so a COMMIT's fsync never stops the event
+   * loop. 'inline' (the default here, and for an in-memory database): on this connection, on
+   * the event loop.
+   */
+  readonly writer?: 'inline' | 'thread';
 }
 
 /**
  * The audit log in SQLite, with group commit. Appends are queued and, once the event loop
  * has run the I/O callbacks already waiting (setImmediate), every queued append is written in
- * ONE BEGIN IMMEDIATE transaction: records chained in submission order from the head read
- * inside it, seqs contiguous. The database's single write lock serialises writers across
- * connections and processes, so the chain never forks. With synchronous=FULL in WAL mode the
- * COMMIT fsyncs the WAL, and each append's promise resolves only after that COMMIT: an
- * append is on disk when it resolves, as before, but N concurrent appends cost one fsync
- * instead of N. better-sqlite3 commits synchronously, so without batching the event loop
- * stopped for every fsync and the process was capped at one append per fsync.
+ * ONE BEGIN IMMEDIATE transaction (src/audit/sqlite/append-batch.ts): records chained in
+ * submission order from the head read inside it, seqs contiguous. The database's single
+ * write lock serialises writers across connections and processes, so the chain never forks.
+ * With synchronous=FULL in WAL mode the COMMIT fsyncs the WAL, and each append's promise
+ * resolves only after that COMMIT: an append is on disk when it resolves, and N concurrent
+ * appends cost one fsync instead of N.
+ *
+ * Where the transaction runs (`writer`): better-sqlite3 is synchronous, so inline the event
+ * loop stops for every COMMIT and its fsync. The shipped state runs it in the audit writer
+ * thread (audit-writer.ts) on a connection of its own: the loop keeps serving requests while
+ * a batch commits, and the appends that arrive meanwhile form the next batch.
  * A failed transaction is rolled back (the head does not move) and rejects every append of
- * its batch with AUDIT_UNAVAILABLE.
+ * its batch with AUDIT_UNAVAILABLE; so does a writer thread that stops.
  */
 export class SqliteAuditLog implements AuditLog, AuditPruning {
   readonly #db: BetterSqlite3.Database;
@@ -82,46 +92,28 @@ export class SqliteAuditLog implements AuditLog, AuditPruning {
   readonly #rowsUpTo: BetterSqlite3.Statement;
   readonly #head: BetterSqlite3.Statement;
   readonly #anchor: BetterSqlite3.Statement;
+  readonly #writer: AuditWriter | undefined;
 
   constructor(db: BetterSqlite3.Database, clock: Clock, options: SqliteAuditLogOptions = {}) {
     this.#db = db;
     this.#clock = clock;
     const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1');
-    const insert = db.prepare(`INSERT INTO audit_log (${COLUMNS}) VALUES (
-      @seq, @at, @type, @actor, @database, @grantIds, @prNumbers, @prUrl, @mergeSha, @approvers,
-      @requestId, @clientAddress, @sql, @sqlSha256, @tables, @decision, @code, @parentSeq,
-      @details, @prevHash, @hash)`);
-    const grantRef = db.prepare('INSERT INTO audit_grant_ref (grant_id, seq) VALUES (?, ?)');
-    const prRef = db.prepare('INSERT INTO audit_pr_ref (pr_number, seq) VALUES (?, ?)');
-    const advance = db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
-    const tx = db.transaction((batch: readonly PendingAppend[]): AppendResult[] => {
-      let current = head.get() as ChainHead;
-      const results: AppendResult[] = [];
-      for (const { event, at } of batch) {
-        let record: AuditRecord;
-        try {
-          record = buildRecord(current, event, at ?? this.#clock());
-        } catch (error) {
-          // A malformed event (the caller's bug) is refused alone; the batch goes on.
-          results.push({ refused: error });
-          continue;
-        }
-        insert.run(toParams(record));
-        for (const id of new Set(record.grantIds)) grantRef.run(id, record.seq);
-        for (const pr of new Set(record.prNumbers)) prRef.run(pr, record.seq);
-        // Per record: the head's trigger lets it advance by exactly one.
-        advance.run(record.seq, record.hash);
-        results.push({ record });
-        current = record;
-      }
-      return results;
-    });
+    const useThread = options.writer === 'thread' && !db.memory;
+    this.#writer = useThread
+      ? new AuditWriter({
+          path: db.name,
+          busyTimeoutMs: Number(db.pragma('busy_timeout', { simple: true })),
+          synchronous: Number(db.pragma('synchronous', { simple: true })),
+        })
+      : undefined;
+    const writer = this.#writer;
+    const inline = writer === undefined ? prepareAppendBatch(db) : undefined;
     const onCommit = options.onCommit;
     this.#batches = new GroupCommit(
       async (batch) => {
         let results: AppendResult[];
         try {
-          results = tx.immediate(batch);
+          results = writer === undefined ? (inline as AppendTransaction)(batch) : await writer.write(batch);
         } catch (error) {
           throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
         }
@@ -140,16 +132,19 @@ export class SqliteAuditLog implements AuditLog, AuditPruning {
   }
 
   async append(event: AuditEvent, at?: Date): Promise<AuditRecord> {
-    const result = await this.#batches.submit({ event, at });
+    const result = await this.#batches.submit({ event, at: at ?? this.#clock() });
     if ('refused' in result) {
       throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', result.refused);
     }
     return result.record;
   }
 
-  /** Commits every append still queued (the state calls it before closing the database). */
-  async flushQueued(): Promise<void> {
+  /** Commits every append still queued and waits for those in flight, then stops the writer
+   * thread (the state calls it before closing the database). */
+  async close(): Promise<void> {
     await this.#batches.flushQueued();
+    await this.#batches.settled();
+    await this.#writer?.close();
   }
 
   /**
@@ -247,32 +242,6 @@ export class SqliteAuditLog implements AuditLog, AuditPruning {
       throw storeFailure('STATE_UNAVAILABLE', 'audit verify failed', error);
     }
   }
-}
-
-function toParams(record: AuditRecord): Record<string, unknown> {
-  return {
-    seq: record.seq,
-    at: record.at.getTime(),
-    type: record.type,
-    actor: record.actor,
-    database: record.database ?? null,
-    grantIds: JSON.stringify(record.grantIds ?? []),
-    prNumbers: JSON.stringify(record.prNumbers ?? []),
-    prUrl: record.prUrl ?? null,
-    mergeSha: record.mergeSha ?? null,
-    approvers: JSON.stringify(record.approvers ?? []),
-    requestId: record.requestId ?? null,
-    clientAddress: record.clientAddress ?? null,
-    sql: record.sql ?? null,
-    sqlSha256: record.sqlSha256 ?? null,
-    tables: JSON.stringify(record.tables ?? []),
-    decision: record.decision ?? null,
-    code: record.code ?? null,
-    parentSeq: record.parentSeq ?? null,
-    details: canonicalJson(record.details ?? {}),
-    prevHash: record.prevHash,
-    hash: record.hash,
-  };
 }
 
 function toRecord(row: AuditRow): AuditRecord {

@@ -20,7 +20,11 @@ const BUSY_TIMEOUT_MS = 5000;
  * resolved survives power loss (NORMAL could lose the last commits:
  * https://www.sqlite.org/pragma.html#pragma_synchronous). The cost is measured in bench/.
  */
-export function openSqliteState(path: string, clock: Clock): State {
+export function openSqliteState(
+  path: string,
+  clock: Clock,
+  auditWriter: 'inline' | 'thread' = 'inline',
+): State {
   const file = resolve(path);
   let db: Database.Database | undefined;
   try {
@@ -31,14 +35,15 @@ export function openSqliteState(path: string, clock: Clock): State {
     db.pragma('synchronous = FULL');
     migrateSqlite(db, SQLITE_MIGRATIONS, clock());
     const opened = db;
-    const audit = new SqliteAuditLog(opened, clock);
+    const audit = new SqliteAuditLog(opened, clock, { writer: auditWriter });
     return {
       grants: new SqliteGrantStore(opened),
       audit,
       leader: new SqliteLeaderLock(file),
       async close() {
-        // Appends wait a turn of the event loop to be grouped; commit them before closing.
-        await audit.flushQueued();
+        // Appends wait a turn of the event loop to be grouped (and may be committing in the
+        // writer thread): commit them, and stop the thread, before closing.
+        await audit.close();
         opened.close();
       },
     };
