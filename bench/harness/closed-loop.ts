@@ -16,6 +16,8 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly concurrency: number;
+  /** CPU µs per operation by process group, when the run was given a CPU sampler. */
+  readonly cpuUsPerOp?: Readonly<Record<string, number>>;
   readonly ops: number;
   readonly errors: number;
   readonly firstError: string | null;
@@ -88,6 +90,9 @@ export interface InterleaveOptions {
   readonly rounds: number;
   /** Unmeasured lead-in of each slice (reconnects, caches of the other variants). */
   readonly sliceWarmupMs?: number;
+  /** Samples CPU time per process group around each measured slice (harness/process-cpu.ts);
+   * the result then reports CPU per operation, lead-in operations included. */
+  readonly cpu?: () => Readonly<Record<string, number>>;
 }
 
 /**
@@ -103,27 +108,41 @@ export async function interleaved<K extends string>(
 ): Promise<Record<K, LoadResult>> {
   const keys = Object.keys(ops) as K[];
   const offsets = new Map<K, number>(keys.map((k) => [k, 0]));
-  const run = async (key: K, warmupMs: number, durationMs: number) => {
+  const cpuSpent = new Map<K, { calls: number; us: Record<string, number> }>(
+    keys.map((k) => [k, { calls: 0, us: {} }]),
+  );
+  const run = async (key: K, warmupMs: number, durationMs: number, measured: boolean) => {
     const offset = offsets.get(key) ?? 0;
     const samples: number[] = [];
-    const result = await closedLoop((w, s) => ops[key](w, offset + s), {
-      concurrency: options.concurrency,
-      warmupMs,
-      durationMs,
-      samples,
-    });
+    let calls = 0;
+    const before = measured ? options.cpu?.() : undefined;
+    const result = await closedLoop(
+      (w, s) => {
+        calls += 1;
+        return ops[key](w, offset + s);
+      },
+      { concurrency: options.concurrency, warmupMs, durationMs, samples },
+    );
+    const after = before === undefined ? undefined : options.cpu?.();
+    const spent = cpuSpent.get(key);
+    if (before !== undefined && after !== undefined && spent !== undefined) {
+      spent.calls += calls;
+      for (const [group, us] of Object.entries(after)) {
+        spent.us[group] = (spent.us[group] ?? 0) + (us - (before[group] ?? 0));
+      }
+    }
     // Keep sequence numbers increasing across slices (the ops derive query texts from them).
     offsets.set(key, offset + result.ops + result.errors + 10 * options.concurrency + 1000);
     return { result, samples };
   };
-  for (const key of keys) await run(key, options.warmupMs, 0);
+  for (const key of keys) await run(key, options.warmupMs, 0, false);
   const merged = new Map<K, { results: LoadResult[]; samples: number[] }>(
     keys.map((k) => [k, { results: [], samples: [] }]),
   );
   const slice = options.durationMs / options.rounds;
   for (let round = 0; round < options.rounds; round++) {
     for (const key of keys) {
-      const { result, samples } = await run(key, options.sliceWarmupMs ?? 0, slice);
+      const { result, samples } = await run(key, options.sliceWarmupMs ?? 0, slice, true);
       const entry = merged.get(key);
       entry?.results.push(result);
       for (const s of samples) entry?.samples.push(s);
@@ -134,7 +153,13 @@ export async function interleaved<K extends string>(
     const { results, samples } = merged.get(key) ?? { results: [], samples: [] };
     const ops = results.reduce((n, r) => n + r.ops, 0);
     const elapsedMs = results.reduce((n, r) => n + r.elapsedMs, 0);
+    const spent = cpuSpent.get(key);
+    const cpuUsPerOp =
+      spent === undefined || spent.calls === 0
+        ? undefined
+        : Object.fromEntries(Object.entries(spent.us).map(([g, us]) => [g, us / spent.calls]));
     out[key] = {
+      ...(cpuUsPerOp === undefined ? {} : { cpuUsPerOp }),
       concurrency: options.concurrency,
       ops,
       errors: results.reduce((n, r) => n + r.errors, 0),
