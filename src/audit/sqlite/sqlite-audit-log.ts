@@ -113,7 +113,8 @@ export class SqliteAuditLog implements AuditLog, AuditPruning {
       async (batch) => {
         let results: AppendResult[];
         try {
-          results = writer === undefined ? (inline as AppendTransaction)(batch) : await writer.write(batch);
+          results =
+            writer === undefined ? (inline as AppendTransaction)(batch) : await writer.write(batch);
         } catch (error) {
           throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
         }
