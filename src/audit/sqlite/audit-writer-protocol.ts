@@ -27,8 +27,7 @@ export type WriterReply =
       readonly kind: 'result';
       readonly id: number;
       readonly results: readonly (
-        | { readonly record: AuditRecord }
-        | { readonly refused: SerializedError }
+        { readonly record: AuditRecord } | { readonly refused: SerializedError }
       )[];
     }
   | { readonly kind: 'failed'; readonly id: number; readonly error: SerializedError }
