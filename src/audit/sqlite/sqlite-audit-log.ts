@@ -59,10 +59,10 @@ export interface SqliteAuditLogOptions {
    * benchmarks count transactions with it). */
   readonly onCommit?: (records: number) => void;
   /**
-   * Where the append transactions run. 'thread' (what openState ships for a state file): in
-   * the audit writer thread, on its own connection, so a COMMIT's fsync never stops the event
-   * loop. 'inline' (the default here, and for an in-memory database): on this connection, on
-   * the event loop.
+   * Where the append transactions run. 'inline' (the default, and always for an in-memory
+   * database): on this connection, on the event loop. 'thread' (GATEHOUSE_SQLITE_AUDIT_WRITER
+   * =thread): in the audit writer thread, on its own connection, so a COMMIT's fsync never
+   * stops the event loop.
    */
   readonly writer?: 'inline' | 'thread';
 }
@@ -78,9 +78,10 @@ export interface SqliteAuditLogOptions {
  * appends cost one fsync instead of N.
  *
  * Where the transaction runs (`writer`): better-sqlite3 is synchronous, so inline the event
- * loop stops for every COMMIT and its fsync. The shipped state runs it in the audit writer
- * thread (audit-writer.ts) on a connection of its own: the loop keeps serving requests while
- * a batch commits, and the appends that arrive meanwhile form the next batch.
+ * loop stops for every COMMIT and its fsync (the default). With `writer: 'thread'` it runs
+ * in the audit writer thread (audit-writer.ts) on a connection of its own: the loop keeps
+ * serving requests while a batch commits, and the appends that arrive meanwhile form the
+ * next batch. Which is faster depends on the cores to spare (docs/state.md, bench/).
  * A failed transaction is rolled back (the head does not move) and rejects every append of
  * its batch with AUDIT_UNAVAILABLE; so does a writer thread that stops.
  */
