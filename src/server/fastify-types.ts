@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook; null only on public routes. */
     identity: Identity | null;
+    /** Fields a route adds to the request's one log line (never rows, tokens or SQL). */
+    logDetails: Readonly<Record<string, unknown>> | null;
   }
   interface FastifyContextConfig {
     /** Served without a bearer token (health probes and the signed webhook route). */

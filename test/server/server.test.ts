@@ -522,4 +522,21 @@ describe('over a real socket', () => {
     expect(logs).not.toContain(BOB);
     expect(logs).not.toContain(MARKER);
   });
+
+  it('logs one line per request, with the login, status, audit id and row count', async () => {
+    await post(BOB, PG_DB, 'SELECT note FROM salary', 'log-one-line');
+    const mine = logLines
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['reqId'] === 'log-one-line');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({
+      msg: 'request completed',
+      login: 'bob',
+      req: { method: 'POST', url: '/v1/query' },
+      res: { statusCode: 200 },
+      rows: 2,
+      truncated: false,
+      auditId: expect.any(String),
+    });
+  });
 });

@@ -46,7 +46,10 @@ export function registerQueryRoute(
         clientAddress: request.ip,
       });
       if (!outcome.ok) {
-        request.log.info({ code: outcome.code, auditId: outcome.auditId }, 'query not served');
+        request.logDetails = {
+          code: outcome.code,
+          ...(outcome.auditId === undefined ? {} : { auditId: outcome.auditId }),
+        };
         return reply.code(ERRORS[outcome.code].status).send({
           error: {
             code: outcome.code,
@@ -58,10 +61,11 @@ export function registerQueryRoute(
       }
       const { result } = outcome;
       // Row counts only: result rows never reach the logs (nor the audit log).
-      request.log.info(
-        { auditId: outcome.auditId, rows: result.rowCount, truncated: result.truncated },
-        'query served',
-      );
+      request.logDetails = {
+        auditId: outcome.auditId,
+        rows: result.rowCount,
+        truncated: result.truncated,
+      };
       return reply.code(200).send({
         columns: result.columns,
         rows: result.rows,
