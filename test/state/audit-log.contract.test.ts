@@ -96,6 +96,32 @@ for (const adapter of ADAPTERS) {
       expect(await state.audit.query({})).toEqual([first, second]);
     });
 
+    it('stores awkward text exactly, alone and in a concurrent batch (quotes, backslashes, braces, NULL, unicode)', async () => {
+      const awkward = [
+        `SELECT '"quoted"', 'it''s', E'\\n', '{a,b}', 'NULL', "x" FROM t -- ✓ 日本語`,
+        'SELECT 1\n\tFROM dual\r\n/* } { , " \\ */',
+        'NULL',
+        '',
+      ];
+      const records = await Promise.all(
+        awkward.map((sql, i) =>
+          state.audit.append({
+            ...queryEvent(i),
+            sql,
+            actor: `a"c\\tor,{${i}}`,
+            grantIds: [`g"${i}`, 'g,{x}', `g"${i}`],
+            prNumbers: [i + 1, 7],
+            details: { text: sql, nested: { list: ['}', '"', '\\'] } },
+          }),
+        ),
+      );
+      expect(await state.audit.query({})).toEqual(records);
+      expect(records.map((r) => r.sql)).toEqual(awkward);
+      expect(await state.audit.query({ grantId: 'g,{x}' })).toHaveLength(awkward.length);
+      expect(await state.audit.query({ prNumber: 7 })).toHaveLength(awkward.length);
+      expect(await state.audit.verify()).toMatchObject({ ok: true, records: awkward.length });
+    });
+
     it('filters by actor, database, since/until, decision, grant, PR and type', async () => {
       const all = await appendMany(20);
       await state.audit.append(

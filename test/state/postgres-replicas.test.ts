@@ -25,7 +25,7 @@ describe('PostgreSQL state shared by replicas', () => {
     const rows = await fixture.adminQuery<{ version: number }>(
       'SELECT version FROM schema_migrations ORDER BY version',
     );
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
   });
 
   it('4 replicas × 250 concurrent appends: 1,000 records, contiguous seqs, one valid chain', async () => {

@@ -62,18 +62,14 @@ const LOCK_HEAD = {
   name: 'gatehouse_audit_lock_head',
   text: 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
 };
-// One round trip writes the record, its lookup rows and the new head.
-const APPEND = {
-  name: 'gatehouse_audit_append',
-  text: `WITH rec AS (
-    INSERT INTO audit_log (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-      $13, $14, $15, $16, $17, $18, $19, $20, $21)
-  ), grant_refs AS (
-    INSERT INTO audit_grant_ref (grant_id, seq) SELECT DISTINCT unnest($22::text[]), $1::bigint
-  ), pr_refs AS (
-    INSERT INTO audit_pr_ref (pr_number, seq) SELECT DISTINCT unnest($23::integer[]), $1::bigint
-  )
-  UPDATE audit_head SET seq = $1, hash = $21 WHERE id = 1`,
+// One call writes every record of a batch, its lookup rows and each step of the head
+// (migration 4, gatehouse_audit_append_batch): one round trip per batch, not per record.
+const APPEND_BATCH = {
+  name: 'gatehouse_audit_append_batch',
+  text: `SELECT gatehouse_audit_append_batch($1::bigint[], $2::timestamptz[], $3::text[],
+    $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+    $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],
+    $18::bigint[], $19::text[], $20::text[], $21::text[])`,
 };
 const ROWS = {
   name: 'gatehouse_audit_rows',
@@ -117,7 +113,8 @@ export class PostgresAuditLog implements AuditLog, AuditPruning {
     return this.#batches.submit({ event, at });
   }
 
-  /** One transaction for a whole batch: lock the head, chain and insert each record, commit. */
+  /** One transaction for a whole batch: lock the head, chain the records, write them all in
+   * one call, commit: 4 round trips per batch whatever its size. */
   async #appendBatch(batch: readonly PendingAppend[]): Promise<readonly AuditRecord[]> {
     let client: pg.PoolClient;
     try {
@@ -134,10 +131,10 @@ export class PostgresAuditLog implements AuditLog, AuditPruning {
       const records: AuditRecord[] = [];
       for (const { event, at } of batch) {
         const record = buildRecord(current, event, at ?? this.#clock());
-        await client.query({ ...APPEND, values: toValues(record) });
         records.push(record);
         current = record;
       }
+      await client.query({ ...APPEND_BATCH, values: toColumns(records) });
       await client.query('COMMIT');
       return records;
     } catch (error) {
@@ -243,8 +240,9 @@ export class PostgresAuditLog implements AuditLog, AuditPruning {
   }
 }
 
-function toValues(record: AuditRecord): unknown[] {
-  return [
+/** The batch as one array per column, in the order of APPEND_BATCH's parameters. */
+function toColumns(records: readonly AuditRecord[]): unknown[][] {
+  const row = (record: AuditRecord): unknown[] => [
     record.seq,
     record.at,
     record.type,
@@ -266,9 +264,9 @@ function toValues(record: AuditRecord): unknown[] {
     canonicalJson(record.details ?? {}),
     record.prevHash,
     record.hash,
-    [...(record.grantIds ?? [])],
-    [...(record.prNumbers ?? [])],
   ];
+  const rows = records.map(row);
+  return Array.from({ length: 21 }, (_, column) => rows.map((values) => values[column]));
 }
 
 function toRecord(row: AuditRow): AuditRecord {

@@ -201,4 +201,39 @@ REVOKE ALL ON FUNCTION gatehouse_audit_prune_before(bigint) FROM PUBLIC;
 CREATE INDEX grants_requester_ci_database_expires ON grants (lower(requester), database, expires_at);
 `,
   },
+  {
+    version: 4,
+    name: 'audit append of a whole batch in one call',
+    // Group commit wrote one statement per record (one round trip each) inside the batch's
+    // transaction; this writes the records of a batch, chained and hashed by the caller as
+    // before, in one call. Per record, in order: the record, its lookup rows, and the head
+    // advanced by exactly one (the head's trigger still checks every step). SECURITY INVOKER:
+    // it can do nothing its caller cannot do with the same statements.
+    sql: `
+CREATE FUNCTION gatehouse_audit_append_batch(
+  p_seq bigint[], p_at timestamptz[], p_type text[], p_actor text[], p_database text[],
+  p_grant_ids text[], p_pr_numbers text[], p_pr_url text[], p_merge_sha text[],
+  p_approvers text[], p_request_id text[], p_client_address text[], p_sql text[],
+  p_sql_sha256 text[], p_tables text[], p_decision text[], p_code text[],
+  p_parent_seq bigint[], p_details text[], p_prev_hash text[], p_hash text[]
+) RETURNS void LANGUAGE plpgsql SECURITY INVOKER AS $fn$
+BEGIN
+  FOR i IN 1 .. coalesce(array_length(p_seq, 1), 0) LOOP
+    INSERT INTO audit_log (seq, at, type, actor, database, grant_ids, pr_numbers, pr_url,
+      merge_sha, approvers, request_id, client_address, sql, sql_sha256, tables, decision,
+      code, parent_seq, details, prev_hash, hash)
+    VALUES (p_seq[i], p_at[i], p_type[i], p_actor[i], p_database[i], p_grant_ids[i],
+      p_pr_numbers[i], p_pr_url[i], p_merge_sha[i], p_approvers[i], p_request_id[i],
+      p_client_address[i], p_sql[i], p_sql_sha256[i], p_tables[i], p_decision[i], p_code[i],
+      p_parent_seq[i], p_details[i], p_prev_hash[i], p_hash[i]);
+    INSERT INTO audit_grant_ref (grant_id, seq)
+      SELECT DISTINCT g, p_seq[i] FROM jsonb_array_elements_text(p_grant_ids[i]::jsonb) AS g;
+    INSERT INTO audit_pr_ref (pr_number, seq)
+      SELECT DISTINCT n::integer, p_seq[i] FROM jsonb_array_elements_text(p_pr_numbers[i]::jsonb) AS n;
+    UPDATE audit_head SET seq = p_seq[i], hash = p_hash[i] WHERE id = 1;
+  END LOOP;
+END
+$fn$;
+`,
+  },
 ];
