@@ -711,8 +711,8 @@ export function gatewayNotes(all: readonly Measurement[]): string[] {
       'fdatasync probe in the header shows what one flush costs on this disk at the time of ' +
       "the run, and two of them are on every query's path by design (docs/audit.md).",
     'With PostgreSQL state the appends are asynchronous and grouped (src/state/group-commit.ts), ' +
-      'but each batch costs 4 round trips (BEGIN with lock timeout, lock the chain head, one ' +
-      'call writing every record of the batch, COMMIT), which adds latency at concurrency 1.',
+      'but each batch costs 3 round trips (BEGIN with the lock timeout and the chain head lock, ' +
+      'one call writing every record of the batch, COMMIT), which adds latency at concurrency 1.',
     'The unique-SQL rows show a cold analysis per query (node-sql-parser on MariaDB is the ' +
       'costlier parser; see benchmark 2).',
   );

@@ -52,6 +52,28 @@ describe('PostgreSQL state shared by replicas', () => {
     expect(await replicas[0]!.audit.verify()).toMatchObject({ ok: true, records: 1000 });
   });
 
+  it('an append waits at most 10 s for a chain head held elsewhere, then fails with AUDIT_UNAVAILABLE', async () => {
+    const [replica] = replicas;
+    const first = await replica!.audit.append({ type: 'config.reloaded', actor: 'gatehouse' });
+    // Another session (a stuck replica, an operator's open transaction) holds the head.
+    await fixture.admin('BEGIN');
+    await fixture.admin('SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE');
+    const started = Date.now();
+    try {
+      await expect(
+        replica!.audit.append({ type: 'config.reloaded', actor: 'gatehouse' }),
+      ).rejects.toMatchObject({ code: 'AUDIT_UNAVAILABLE' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(9_000);
+    } finally {
+      await fixture.admin('ROLLBACK');
+    }
+    // Nothing was half-written; the chain continues from the first record.
+    const next = await replica!.audit.append({ type: 'config.reloaded', actor: 'gatehouse' });
+    expect(next.seq).toBe(2);
+    expect(next.prevHash).toBe(first.hash);
+    expect(await replica!.audit.verify()).toMatchObject({ ok: true, records: 2 });
+  }, 30_000);
+
   it('leader lock: only one replica runs a job at a time; the lock frees after it', async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -58,10 +58,7 @@ interface PendingAppend {
   readonly at: Date | undefined;
 }
 
-const LOCK_HEAD = {
-  name: 'gatehouse_audit_lock_head',
-  text: 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE',
-};
+const LOCK_HEAD = 'SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE';
 // One call writes every record of a batch, its lookup rows and each step of the head
 // (migration 4, gatehouse_audit_append_batch): one round trip per batch, not per record.
 const APPEND_BATCH = {
@@ -113,8 +110,8 @@ export class PostgresAuditLog implements AuditLog, AuditPruning {
     return this.#batches.submit({ event, at });
   }
 
-  /** One transaction for a whole batch: lock the head, chain the records, write them all in
-   * one call, commit: 4 round trips per batch whatever its size. */
+  /** One transaction for a whole batch: begin and lock the head, chain the records, write
+   * them all in one call, commit: 3 round trips per batch whatever its size. */
   async #appendBatch(batch: readonly PendingAppend[]): Promise<readonly AuditRecord[]> {
     let client: pg.PoolClient;
     try {
@@ -124,8 +121,11 @@ export class PostgresAuditLog implements AuditLog, AuditPruning {
     }
     let failure: Error | undefined;
     try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = '${HEAD_LOCK_TIMEOUT}'`);
-      const head = (await client.query<{ seq: string; hash: string }>(LOCK_HEAD)).rows[0];
+      // One round trip: our own constant statements, so one simple-query string is fine.
+      const opened = (await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '${HEAD_LOCK_TIMEOUT}'; ${LOCK_HEAD}`,
+      )) as unknown as pg.QueryResult<{ seq: string; hash: string }>[];
+      const head = opened[2]?.rows[0];
       if (head === undefined) throw new Error('audit_head row is missing');
       let current: ChainHead = { seq: Number(head.seq), hash: head.hash };
       const records: AuditRecord[] = [];
