@@ -308,10 +308,10 @@ export const gatewayOverhead: Benchmark = {
           );
       if (threadGateway !== sqliteGateway) gateways.push(threadGateway);
       const cpu = cpuSampler({
-        'load generator and in-process paths': { self: true },
-        'gateway process': { pids: () => gateways.map((g) => g.pid) },
-        'MariaDB server': { names: ['mariadbd', 'mysqld'] },
-        'PostgreSQL server': { names: ['postgres'] },
+        client: { self: true },
+        gateway: { pids: () => gateways.map((g) => g.pid) },
+        mariadb: { names: ['mariadbd', 'mysqld'] },
+        postgres: { names: ['postgres'] },
       });
       context.log(
         `gateways listening at ${sqliteGateway.url} (SQLite) and ${pgGateway.url} (PostgreSQL state)`,
@@ -625,9 +625,9 @@ interface CpuPerQuery {
 function cpuOf(result: LoadResult): CpuPerQuery | undefined {
   const groups = result.cpuUsPerOp;
   if (groups === undefined) return undefined;
-  const client = groups['load generator and in-process paths'] ?? 0;
-  const gateway = groups['gateway process'] ?? 0;
-  const server = (groups['MariaDB server'] ?? 0) + (groups['PostgreSQL server'] ?? 0);
+  const client = groups['client'] ?? 0;
+  const gateway = groups['gateway'] ?? 0;
+  const server = (groups['mariadb'] ?? 0) + (groups['postgres'] ?? 0);
   return { client, gateway, server, total: client + gateway + server };
 }
 

@@ -16,7 +16,6 @@ export class GroupCommit<I, O> {
   readonly #maxBatch: number;
   readonly #gather: (() => Promise<void>) | undefined;
   #queue: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
-  #flushing = false;
   #draining: Promise<void> | undefined;
 
   constructor(
@@ -37,7 +36,7 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      if (!this.#flushing) this.#draining = this.#drain();
+      this.#draining ??= this.#drain();
     });
   }
 
@@ -55,14 +54,12 @@ export class GroupCommit<I, O> {
   }
 
   async #drain(): Promise<void> {
-    this.#flushing = true;
     try {
       while (this.#queue.length > 0) {
         if (this.#gather !== undefined) await this.#gather();
         await this.#flushBatch();
       }
     } finally {
-      this.#flushing = false;
       this.#draining = undefined;
     }
   }

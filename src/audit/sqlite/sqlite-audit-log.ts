@@ -10,14 +10,12 @@ import type { AuditPruning } from '../tools/prune.js';
 import type { AuditEventType, AuditEvent, AuditRecord } from '../audit-record.js';
 import { verifyChain, type ChainHead, type StoredRow } from '../hash-chain.js';
 import {
-  AUDIT_COLUMNS,
+  AUDIT_COLUMNS as COLUMNS,
   prepareAppendBatch,
   type AppendResult,
   type PendingAppend,
 } from './append-batch.js';
 import { AuditWriter } from './audit-writer.js';
-
-type AppendTransaction = ReturnType<typeof prepareAppendBatch>;
 
 interface AuditRow {
   seq: number;
@@ -42,8 +40,6 @@ interface AuditRow {
   prev_hash: string;
   hash: string;
 }
-
-const COLUMNS = AUDIT_COLUMNS;
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -108,14 +104,14 @@ export class SqliteAuditLog implements AuditLog, AuditPruning {
         })
       : undefined;
     const writer = this.#writer;
-    const inline = writer === undefined ? prepareAppendBatch(db) : undefined;
+    const write: (batch: readonly PendingAppend[]) => AppendResult[] | Promise<AppendResult[]> =
+      writer === undefined ? prepareAppendBatch(db) : (batch) => writer.write(batch);
     const onCommit = options.onCommit;
     this.#batches = new GroupCommit(
       async (batch) => {
         let results: AppendResult[];
         try {
-          results =
-            writer === undefined ? (inline as AppendTransaction)(batch) : await writer.write(batch);
+          results = await write(batch);
         } catch (error) {
           throw storeFailure('AUDIT_UNAVAILABLE', 'audit append failed', error);
         }
