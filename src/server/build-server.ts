@@ -2,7 +2,12 @@
  * The HTTP app factory, separate from listening (Fastify's `build()` pattern): tests call
  * `app.inject()` or `listen({ port: 0 })`; the wiring (src/wiring.ts) listens on PORT.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+} from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { QueryLimits } from '../config/config.js';
 import { GatehouseError } from '../errors/catalogue.js';
@@ -56,7 +61,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     // One log line per request, written when it completes (below), instead of Fastify's two.
-    disableRequestLogging: true,
+    // (A LogController: the top-level disableRequestLogging is deprecated, FSTDEP023.)
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
 
   app.decorateRequest('identity', null);

@@ -58,6 +58,9 @@ let github: FakeGithubUsers;
 let probot: Probot;
 const delivered: string[] = [];
 const logLines: string[] = [];
+/** Warnings the process emitted (Fastify reports a deprecated option this way, once). */
+const processWarnings: Error[] = [];
+process.on('warning', (warning) => processWarnings.push(warning));
 
 function build(
   overrides: { identity?: IdentityProvider; webhooks?: WebhookReceiver | null } = {},
@@ -538,5 +541,11 @@ describe('over a real socket', () => {
       truncated: false,
       auditId: expect.any(String),
     });
+  });
+
+  it('builds the server with no deprecated Fastify option (no process warning)', async () => {
+    // Warnings are emitted on a later tick; the server was built in beforeAll.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(processWarnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
   });
 });
