@@ -22,7 +22,7 @@
  *               PostgreSQL (the multi-replica setup, whose audit appends use group commit).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,8 @@ interface GatewayProcess {
 async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
   const script = fileURLToPath(new URL('./support/gateway-process.ts', import.meta.url));
   const profileDir = process.env['BENCH_CPU_PROF'];
+  const logFile = process.env['BENCH_GATEWAY_LOG'];
+  const logFd = logFile === undefined ? undefined : openSync(logFile, 'a');
   const child: ChildProcess = fork(script, [], {
     env,
     execArgv: [
@@ -162,9 +164,11 @@ async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<GatewayProce
       ...(profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]),
     ],
     // The shipped logger writes one JSON line per request to stdout: kept (its cost is part
-    // of the gateway), discarded.
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // of the gateway), discarded, or appended to BENCH_GATEWAY_LOG to read the gateway's own
+    // time per request (`responseTime`) beside what the client measured.
+    stdio: ['ignore', logFd ?? 'ignore', 'pipe', 'ipc'],
   });
+  if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');

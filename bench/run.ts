@@ -4,7 +4,7 @@
  * `report.md` and `report.json` (default: next to this file). docs/benchmarks.md explains
  * every number.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,6 +59,8 @@ async function main(): Promise<number> {
   }
   const quick = values.quick === true;
   const outDir = resolve(values.out ?? dirname(fileURLToPath(import.meta.url)));
+  // Created before any benchmark runs: a run must not end without a place to write.
+  mkdirSync(outDir, { recursive: true });
   const started = performance.now();
   const atStart = { load: currentLoad(), fsync: probeFsync() };
   const log = (message: string) => {
