@@ -6,7 +6,11 @@
  */
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CappedQuery, type Pipeline } from '../../src/engines/postgres/capped-query.js';
+import {
+  CappedQuery,
+  ONE_WRITE_MAX_ROWS,
+  type Pipeline,
+} from '../../src/engines/postgres/capped-query.js';
 import { sessionPipeline } from '../../src/engines/postgres/session-pipeline.js';
 import { RowCollector } from '../../src/engines/row-collector.js';
 import { ENGINE_TARGETS, type TargetDatabase } from './support/engine-targets.js';
@@ -106,6 +110,95 @@ describe('PostgreSQL query pipeline', () => {
     await query.result;
     expect(collector.rows).toEqual([[1], [2]]);
     expect(collector.truncated).toBe(true);
+    expect(await query.settled).toEqual({ clean: true });
+    expect(status()).toBe('I');
+  });
+
+  /** Counts the Sync messages sent while `send` runs, synchronously (before any answer). */
+  function syncsDuring(send: () => void): number {
+    const connection = (client as unknown as { connection: { sync(): void } }).connection;
+    const original = connection.sync.bind(connection);
+    let syncs = 0;
+    connection.sync = () => {
+      syncs += 1;
+      original();
+    };
+    try {
+      send();
+    } finally {
+      connection.sync = original;
+    }
+    return syncs;
+  }
+
+  it('sends the epilogue and Sync in the first write when the row cap fits one Execute', async () => {
+    await connect();
+    let submitted!: ReturnType<typeof submit>;
+    // LIMITS.maxRows 1000: 1001 rows fit ONE_WRITE_MAX_ROWS.
+    expect(1001).toBeLessThanOrEqual(ONE_WRITE_MAX_ROWS);
+    expect(syncsDuring(() => (submitted = submit('SELECT 1 AS one', PIPELINE)))).toBe(1);
+    await submitted.query.result;
+    expect(submitted.collector.rows).toEqual([[1]]);
+    expect(await submitted.query.settled).toEqual({ clean: true });
+    expect(status()).toBe('I');
+  });
+
+  it('waits for the rows before the epilogue when the cap needs several Executes', async () => {
+    await connect();
+    const maxRows = ONE_WRITE_MAX_ROWS; // maxRows + 1 does not fit one Execute
+    const collector = new RowCollector({ maxRows, maxBytes: 10_000_000 });
+    const query = new CappedQuery(
+      'SELECT g FROM generate_series(1, 100000) g',
+      collector,
+      maxRows,
+      PIPELINE,
+    );
+    expect(syncsDuring(() => client.query(query as unknown as pg.Submittable))).toBe(0);
+    await query.result;
+    expect(collector.rows).toHaveLength(maxRows);
+    expect(collector.rows.at(-1)).toEqual([maxRows]);
+    expect(collector.truncated).toBe(true);
+    expect(await query.settled).toEqual({ clean: true });
+    expect(status()).toBe('I');
+  });
+
+  it.each([
+    ['exactly maxRows rows', 5, false],
+    ['exactly maxRows + 1 rows', 6, true],
+    ['far more rows', 100_000, true],
+  ])(
+    'caps in one write: %s (truncated only beyond maxRows), session clean',
+    async (_label, rows, truncated) => {
+      await connect();
+      const collector = new RowCollector({ maxRows: 5, maxBytes: 1_000_000 });
+      const query = new CappedQuery(
+        `SELECT g FROM generate_series(1, ${rows}) g`,
+        collector,
+        5,
+        PIPELINE,
+      );
+      client.query(query as unknown as pg.Submittable);
+      await query.result;
+      expect(collector.rows).toEqual([[1], [2], [3], [4], [5]]);
+      expect(collector.truncated).toBe(truncated);
+      expect(await query.settled).toEqual({ clean: true });
+      expect(status()).toBe('I');
+    },
+  );
+
+  it('stops at the byte cap in one write and still leaves the session clean', async () => {
+    await connect();
+    const collector = new RowCollector({ maxRows: 1000, maxBytes: 2_000 });
+    const query = new CappedQuery(
+      "SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g",
+      collector,
+      1000,
+      PIPELINE,
+    );
+    client.query(query as unknown as pg.Submittable);
+    await query.result;
+    expect(collector.overflow?.code).toBe('QUERY_RESULT_TOO_LARGE');
+    expect(collector.rows).toEqual([]); // none leave with an overflow
     expect(await query.settled).toEqual({ clean: true });
     expect(status()).toBe('I');
   });

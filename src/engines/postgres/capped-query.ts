@@ -36,12 +36,25 @@ export interface Pipeline {
 const BATCH_ROWS = 500;
 
 /**
+ * A row cap up to this many rows (maxRows + 1; the shipped default GATEHOUSE_MAX_ROWS is
+ * 1000) is fetched with ONE Execute, and the epilogue and Sync go in the same write: one
+ * round trip per query instead of two. At most this many rows then cross the wire after the
+ * byte cap is reached (against BATCH_ROWS otherwise); the row cap is the same.
+ */
+export const ONE_WRITE_MAX_ROWS = 1001;
+
+/**
  * A pg Submittable that runs ONE statement with the extended query protocol and stops
  * fetching as soon as the row collector is full, pipelined with our own statements:
  *
  *   Parse/Bind/Execute of each prelude statement, Parse/Bind/Describe/Execute of the query,
  *   Flush (one write; the server answers in order) … once the query's rows are in:
  *   Parse/Bind/Execute of each epilogue statement, Sync.
+ *
+ *   When the whole row cap fits one Execute (maxRows + 1 <= ONE_WRITE_MAX_ROWS), the epilogue
+ *   and Sync follow the Flush in that same first write: the server sends the query's rows at
+ *   the Flush, then runs the epilogue. The server sees the same messages in the same order
+ *   either way; only the second write (and the round trip it costs) is gone.
  *
  * - The extended protocol makes the server refuse several statements in one string
  *   ("cannot insert multiple commands into a prepared statement"), so a stacked `; DROP …`
@@ -81,6 +94,9 @@ export class CappedQuery {
   readonly #text: string;
   readonly #collector: RowCollector;
   readonly #batch: number;
+  /** The epilogue and Sync go in the first write (the whole cap fits one Execute). */
+  readonly #oneWrite: boolean;
+  #epilogueSent = false;
   readonly #pipeline: Pipeline;
 
   constructor(
@@ -91,7 +107,8 @@ export class CappedQuery {
   ) {
     this.#text = text;
     this.#collector = collector;
-    this.#batch = Math.min(BATCH_ROWS, maxRows + 1);
+    this.#oneWrite = maxRows + 1 <= ONE_WRITE_MAX_ROWS;
+    this.#batch = this.#oneWrite ? maxRows + 1 : Math.min(BATCH_ROWS, maxRows + 1);
     this.#pipeline = pipeline;
     this.result = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -118,6 +135,7 @@ export class CappedQuery {
       connection.describe({ type: 'P', name: '' });
       connection.execute({ portal: '', rows: this.#batch });
       connection.flush();
+      if (this.#oneWrite) this.#sendEpilogue(connection);
     } finally {
       connection.stream.uncork?.();
     }
@@ -149,7 +167,9 @@ export class CappedQuery {
   }
 
   handlePortalSuspended(connection: ProtocolConnection): void {
-    if (this.#collector.done || this.#error !== undefined) {
+    // With the epilogue already sent, the one Execute held the whole cap (maxRows + 1 rows):
+    // the collector has seen the extra row, and the epilogue's ROLLBACK closes the portal.
+    if (this.#epilogueSent || this.#collector.done || this.#error !== undefined) {
       this.#queryDone(connection);
       return;
     }
@@ -220,13 +240,19 @@ export class CappedQuery {
     } else {
       this.#resolve({ columns: this.#columns });
     }
+    if (this.#epilogueSent) return;
     connection.stream.cork?.();
     try {
-      for (const text of this.#pipeline.epilogue) run(connection, text);
-      this.#sync(connection);
+      this.#sendEpilogue(connection);
     } finally {
       connection.stream.uncork?.();
     }
+  }
+
+  #sendEpilogue(connection: ProtocolConnection): void {
+    this.#epilogueSent = true;
+    for (const text of this.#pipeline.epilogue) run(connection, text);
+    this.#sync(connection);
   }
 
   #sync(connection: ProtocolConnection | undefined): void {
