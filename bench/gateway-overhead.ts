@@ -6,6 +6,9 @@
  *               round trip per query. The physical limit, and the baseline of the targets.
  *   - HTTP floor: `GET /healthz` of the same gateway process, no database: what one HTTP
  *               exchange with the gateway costs (loopback, Fastify, logging, two processes).
+ *   - HTTP proxy: a forwarding-only Fastify process (bench/support/proxy-process.ts) running
+ *               the SQL with the bare driver: no checks at all. The ceiling of any gateway
+ *               reached over HTTP on this machine.
  *   - engine:   Gatehouse's engine adapter in this process (src/engines: read-only
  *               transaction, timeouts, row cap, rollback, session reset). Isolates what the
  *               database-side safety statements cost, without HTTP, analysis or audit.
@@ -68,6 +71,7 @@ const TIMEOUT_MS = 30_000;
 type Variant =
   | 'direct'
   | 'http-floor'
+  | 'http-proxy'
   | 'engine'
   | 'service'
   | 'gateway'
@@ -78,6 +82,7 @@ type Variant =
 const VARIANTS: readonly Variant[] = [
   'direct',
   'http-floor',
+  'http-proxy',
   'engine',
   'service',
   'gateway',
@@ -89,6 +94,7 @@ const VARIANTS: readonly Variant[] = [
 const VARIANT_LABEL: Record<Variant, string> = {
   direct: 'direct (bare driver)',
   'http-floor': 'HTTP floor: GET /healthz of the gateway',
+  'http-proxy': 'HTTP proxy floor: forwards to the bare driver, no checks',
   engine: 'engine adapter, in process',
   service: 'query service, in process (SQLite state)',
   gateway: 'gateway POST /v1/query (SQLite state)',
@@ -151,8 +157,11 @@ interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-async function startGatewayProcess(env: NodeJS.ProcessEnv): Promise<GatewayProcess> {
-  const script = fileURLToPath(new URL('./support/gateway-process.ts', import.meta.url));
+async function startGatewayProcess(
+  env: NodeJS.ProcessEnv,
+  scriptPath = './support/gateway-process.ts',
+): Promise<GatewayProcess> {
+  const script = fileURLToPath(new URL(scriptPath, import.meta.url));
   const profileDir = process.env['BENCH_CPU_PROF'];
   const logFile = process.env['BENCH_GATEWAY_LOG'];
   const logFd = logFile === undefined ? undefined : openSync(logFile, 'a');
@@ -311,6 +320,26 @@ export const gatewayOverhead: Benchmark = {
             env(threadStatePath, { GATEHOUSE_SQLITE_AUDIT_WRITER: 'thread' }),
           );
       if (threadGateway !== sqliteGateway) gateways.push(threadGateway);
+      const proxy = await startGatewayProcess(
+        serveEnv({
+          PROXY_DATABASES: JSON.stringify(
+            [dbs.mysql, dbs.postgres].map((db) => ({
+              id: db.id,
+              engine: db.engine,
+              host: db.host,
+              port: db.port,
+              name: db.name,
+              user: dbs.user,
+              password: BENCH_PASSWORD,
+              poolSize: POOL_SIZE,
+            })),
+          ),
+        }),
+        './support/proxy-process.ts',
+      );
+      // Its CPU counts as "gateway process": it is the gateway of that path.
+      gateways.push(proxy);
+      const proxyUrl = new URL('/v1/query', proxy.url);
       const cpu = cpuSampler({
         client: { self: true },
         gateway: { pids: () => gateways.map((g) => g.pid) },
@@ -356,13 +385,14 @@ export const gatewayOverhead: Benchmark = {
           const agent = keepAliveAgent(concurrency);
           const headers = { authorization: 'Bearer ghp_benchmarktoken0000000000000000000000' };
           const viaGateway =
-            (url: URL, idOf: (sequence: number) => number) => async (_w: number, s: number) => {
+            (url: URL, idOf: (sequence: number) => number, authenticate = true) =>
+            async (_w: number, s: number) => {
               const id = idOf(s);
               const response = await postJson(
                 agent,
                 url,
                 { database: db.id, sql: pointSelect(id) },
-                headers,
+                authenticate ? headers : {},
               );
               if (response.status !== 200) {
                 throw new Error(
@@ -380,6 +410,7 @@ export const gatewayOverhead: Benchmark = {
               expectOneRow(
                 (await engine.execute(pointSelect(repeatedId(s)), execOptions)).rowCount,
               ),
+            'http-proxy': viaGateway(proxyUrl, repeatedId, false),
             'http-floor': async () => {
               const response = await getJson(agent, healthUrl);
               if (response.status !== 200) throw new Error(`healthz answered ${response.status}`);
@@ -538,10 +569,15 @@ function outcome(
     const base32 = find(all, engine, 'direct', 32);
     const gw32 = find(all, engine, 'gateway', 32);
     const ratio = gw32.opsPerSec / base32.opsPerSec;
+    const proxy32 = maybe(all, engine, 'http-proxy', 32);
     targets.push({
       name: `${name} throughput at concurrency 32`,
       target: '>= 70 % of the bare driver',
-      measured: `${pct(ratio)} (${rate(gw32.opsPerSec)} vs ${rate(base32.opsPerSec)} q/s)`,
+      measured:
+        `${pct(ratio)} (${rate(gw32.opsPerSec)} vs ${rate(base32.opsPerSec)} q/s` +
+        (proxy32 === undefined
+          ? ')'
+          : `; a forwarding-only HTTP proxy: ${pct(proxy32.opsPerSec / base32.opsPerSec)})`),
       pass: ratio >= 0.7,
     });
     const base1 = find(all, engine, 'direct', 1);
@@ -645,6 +681,17 @@ export function gatewayNotes(all: readonly Measurement[]): string[] {
     const svc = find(all, engine, 'service', 32);
     const gw = find(all, engine, 'gateway', 32);
     const pgState = maybe(all, engine, 'gateway-pg-state', 32);
+    const proxy = maybe(all, engine, 'http-proxy', 32);
+    if (proxy !== undefined) {
+      out.push(
+        `${name}, concurrency 32: a proxy that only forwards the SQL over HTTP (Fastify and the ` +
+          'bare driver in a process of their own; no identity, analysis, grant check, audit or ' +
+          `session safety) reaches ${pct(proxy.opsPerSec / base.opsPerSec)} of the bare driver. ` +
+          'On this machine, where the load generator, the gateway and the database share the ' +
+          'cores, that is the ceiling of any gateway reached over HTTP, before it does any work ' +
+          'of its own.',
+      );
+    }
     out.push(
       `${name}, concurrency 32, throughput relative to the bare driver: engine adapter ` +
         `${pct(eng.opsPerSec / base.opsPerSec)}, query service in process ${pct(svc.opsPerSec / base.opsPerSec)}, ` +
