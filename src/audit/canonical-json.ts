@@ -21,17 +21,30 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
+      // Built with plain loops and concatenation: this runs for every audit record on the
+      // query path (twice per query), and entries/map/join allocate several arrays per level.
       if (Array.isArray(value)) {
-        return `[${value.map((item: unknown) => canonicalJson(item)).join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += canonicalJson(value[i]); // a hole is undefined: refused like any undefined
+        }
+        return `${out}]`;
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw new TypeError('canonicalJson: only plain objects, arrays and primitives are allowed');
       }
-      const entries = Object.entries(value as Record<string, unknown>);
-      // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+      const object = value as Record<string, unknown>;
+      // The default sort compares strings by UTF-16 code units, as RFC 8785 §3.2.3 requires.
+      const keys = Object.keys(object).sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        if (i > 0) out += ',';
+        out += `${JSON.stringify(key)}:${canonicalJson(object[key])}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalJson: a ${typeof value} is not JSON data`);

@@ -36,6 +36,63 @@ describe('canonicalJson (RFC 8785 for audit data)', () => {
     for (const bad of [undefined, NaN, Infinity, 1n, () => 1, new Date(0), { a: undefined }]) {
       expect(() => canonicalJson(bad)).toThrow(TypeError);
     }
+    // A sparse array's hole is undefined too (it must never hash as "[1,,2]").
+    expect(() => canonicalJson([1, , 2])).toThrow(TypeError);
+  });
+
+  /** The first implementation, kept as the reference: the hash of every stored record
+   * depends on this exact output, so a faster version must produce it byte for byte. */
+  function referenceCanonicalJson(value: unknown): string {
+    if (typeof value === 'string' || typeof value === 'number') return JSON.stringify(value);
+    if (typeof value === 'boolean') return value ? 'true' : 'false';
+    if (value === null) return 'null';
+    if (Array.isArray(value)) return `[${value.map(referenceCanonicalJson).join(',')}]`;
+    const entries = Object.entries(value as Record<string, unknown>);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${referenceCanonicalJson(v)}`).join(',')}}`;
+  }
+
+  it('produces exactly the reference output on 2,000 generated values', () => {
+    let seed = 42;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const alphabet = [
+      'a',
+      'B',
+      'z',
+      'é',
+      '\u{1F600}',
+      '"',
+      '\\',
+      '\n',
+      '\u0000',
+      '\uFFFF',
+      ' ',
+      '0',
+    ];
+    const text = () =>
+      Array.from(
+        { length: Math.floor(random() * 6) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('');
+    const generate = (depth: number): unknown => {
+      const kind = Math.floor(random() * (depth > 3 ? 4 : 6));
+      if (kind === 0) return text();
+      if (kind === 1) return [0, -0, 1e21, 0.1, -12.5, 2 ** 53, 5e-324][Math.floor(random() * 7)];
+      if (kind === 2) return random() < 0.5;
+      if (kind === 3) return null;
+      if (kind === 4)
+        return Array.from({ length: Math.floor(random() * 4) }, () => generate(depth + 1));
+      const object: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 5); i > 0; i--) object[text()] = generate(depth + 1);
+      return object;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const value = generate(0);
+      expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+    }
   });
 });
 
