@@ -87,6 +87,8 @@ export class CappedQuery {
   #parsers: ((text: string) => unknown)[] = [];
   #error: unknown;
   #synced = false;
+  /** `result` was resolved or rejected (later calls are no-ops). */
+  #resultSettled = false;
   #failed = false;
   /** Statements of the pipeline that have completed: prelude, then the query, then epilogue. */
   #completed = 0;
@@ -111,8 +113,14 @@ export class CappedQuery {
     this.#batch = this.#oneWrite ? maxRows + 1 : Math.min(BATCH_ROWS, maxRows + 1);
     this.#pipeline = pipeline;
     this.result = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
+      this.#resolve = (result) => {
+        this.#resultSettled = true;
+        resolve(result);
+      };
+      this.#reject = (error) => {
+        this.#resultSettled = true;
+        reject(error);
+      };
     });
     this.settled = new Promise((resolve) => (this.#settle = resolve));
     // The engine always awaits `result`; this only prevents an unhandled rejection when the
@@ -210,8 +218,11 @@ export class CappedQuery {
 
   handleReadyForQuery(): void {
     // Without an error the result settled when the query completed; this covers a
-    // ReadyForQuery that arrives without one (the result cannot stay pending).
-    this.#reject(new GatehouseError('INTERNAL', 'The server ended the query without a result.'));
+    // ReadyForQuery that arrives without one (the result cannot stay pending). The error is
+    // built only then: an Error's stack trace costs on every query otherwise.
+    if (!this.#resultSettled) {
+      this.#reject(new GatehouseError('INTERNAL', 'The server ended the query without a result.'));
+    }
     this.#settle({
       clean:
         !this.#failed &&
