@@ -732,9 +732,10 @@ export function gatewayNotes(all: readonly Measurement[]): string[] {
   out.push(
     'Where the time goes (1): the engine adapter makes more statements per query than the ' +
       'bare driver (1): MariaDB/MySQL 3 (the query; COM_RESET_CONNECTION; the one SET SESSION ' +
-      'that re-applies limits, time zone, sql_mode and read-only mode), PostgreSQL 5 in 2 round ' +
-      'trips (BEGIN READ ONLY, one set_config SELECT and the query in one pipeline; ROLLBACK and ' +
-      "DISCARD ALL in the next). Only one round trip is on the caller's path, but each statement " +
+      'that re-applies limits, time zone, sql_mode and read-only mode), PostgreSQL 5 in one ' +
+      'write (BEGIN READ ONLY, one set_config SELECT, the query, then ROLLBACK and DISCARD ALL, ' +
+      'pipelined; a row cap above 1000 sends the last two in a second write). Only one round ' +
+      "trip is on the caller's path (MariaDB's reset runs after the answer), but each statement " +
       'costs CPU in the gateway and in the server, on the cores the load generator and the ' +
       'server share. These are the read-only and session-reset guarantees of issue 5; the ' +
       'benchmark keeps them.',
