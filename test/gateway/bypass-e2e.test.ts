@@ -491,7 +491,9 @@ async function createMysqlTarget(): Promise<Target> {
     sideEffects: () =>
       mysqlAdmin(async (c) => {
         const [tables] = await c.query(
-          'SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN (?, ?) ORDER BY 1, 2',
+          // Binary order: `salary` and `SALARY` are both here, and information_schema's
+          // case-insensitive collation would tie them and order them differently between calls.
+          'SELECT table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema IN (?, ?) ORDER BY BINARY table_schema, BINARY table_name',
           [MYSQL_DB, MYSQL_OTHER],
         );
         const [salary] = await c.query(`SELECT * FROM \`${MYSQL_DB}\`.salary ORDER BY emp_no`);
