@@ -186,6 +186,22 @@ describe('PostgreSQL query pipeline', () => {
     },
   );
 
+  it('reports an error after some rows in one write as not clean; the epilogue did not run', async () => {
+    await connect();
+    const { query, collector } = submit(
+      'SELECT 10 / (3 - g) AS x FROM generate_series(1, 5) g',
+      PIPELINE,
+    );
+    await expect(query.result).rejects.toMatchObject({ code: '22012' });
+    expect(collector.rows.length).toBeLessThanOrEqual(2);
+    expect(await query.settled).toEqual({ clean: false });
+    // The server skipped ROLLBACK and DISCARD ALL up to the Sync sent in the first write: the
+    // transaction is still there, failed, for the engine to roll back and reset itself.
+    await expect(client.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await client.query('ROLLBACK');
+    expect(status()).toBe('I');
+  });
+
   it('stops at the byte cap in one write and still leaves the session clean', async () => {
     await connect();
     const collector = new RowCollector({ maxRows: 1000, maxBytes: 2_000 });
