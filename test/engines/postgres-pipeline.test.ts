@@ -44,9 +44,9 @@ describe('PostgreSQL query pipeline', () => {
     return client;
   }
 
-  function submit(sql: string, pipeline: Pipeline) {
-    const collector = new RowCollector(LIMITS);
-    const query = new CappedQuery(sql, collector, LIMITS.maxRows, pipeline);
+  function submit(sql: string, pipeline: Pipeline, limits = LIMITS) {
+    const collector = new RowCollector(limits);
+    const query = new CappedQuery(sql, collector, limits.maxRows, pipeline);
     client.query(query as unknown as pg.Submittable);
     return { query, collector };
   }
@@ -99,14 +99,10 @@ describe('PostgreSQL query pipeline', () => {
 
   it('closes a suspended portal at the row cap through the epilogue', async () => {
     await connect();
-    const collector = new RowCollector({ maxRows: 2, maxBytes: 1_000_000 });
-    const query = new CappedQuery(
-      'SELECT g FROM generate_series(1, 100000) g',
-      collector,
-      2,
-      PIPELINE,
-    );
-    client.query(query as unknown as pg.Submittable);
+    const { query, collector } = submit('SELECT g FROM generate_series(1, 100000) g', PIPELINE, {
+      maxRows: 2,
+      maxBytes: 1_000_000,
+    });
     await query.result;
     expect(collector.rows).toEqual([[1], [2]]);
     expect(collector.truncated).toBe(true);
@@ -146,14 +142,11 @@ describe('PostgreSQL query pipeline', () => {
   it('waits for the rows before the epilogue when the cap needs several Executes', async () => {
     await connect();
     const maxRows = ONE_WRITE_MAX_ROWS; // maxRows + 1 does not fit one Execute
-    const collector = new RowCollector({ maxRows, maxBytes: 10_000_000 });
-    const query = new CappedQuery(
-      'SELECT g FROM generate_series(1, 100000) g',
-      collector,
-      maxRows,
-      PIPELINE,
-    );
-    expect(syncsDuring(() => client.query(query as unknown as pg.Submittable))).toBe(0);
+    let submitted!: ReturnType<typeof submit>;
+    const sql = 'SELECT g FROM generate_series(1, 100000) g';
+    const limits = { maxRows, maxBytes: 10_000_000 };
+    expect(syncsDuring(() => (submitted = submit(sql, PIPELINE, limits)))).toBe(0);
+    const { query, collector } = submitted;
     await query.result;
     expect(collector.rows).toHaveLength(maxRows);
     expect(collector.rows.at(-1)).toEqual([maxRows]);
@@ -170,14 +163,10 @@ describe('PostgreSQL query pipeline', () => {
     'caps in one write: %s (truncated only beyond maxRows), session clean',
     async (_label, rows, truncated) => {
       await connect();
-      const collector = new RowCollector({ maxRows: 5, maxBytes: 1_000_000 });
-      const query = new CappedQuery(
-        `SELECT g FROM generate_series(1, ${rows}) g`,
-        collector,
-        5,
-        PIPELINE,
-      );
-      client.query(query as unknown as pg.Submittable);
+      const { query, collector } = submit(`SELECT g FROM generate_series(1, ${rows}) g`, PIPELINE, {
+        maxRows: 5,
+        maxBytes: 1_000_000,
+      });
       await query.result;
       expect(collector.rows).toEqual([[1], [2], [3], [4], [5]]);
       expect(collector.truncated).toBe(truncated);
@@ -204,14 +193,11 @@ describe('PostgreSQL query pipeline', () => {
 
   it('stops at the byte cap in one write and still leaves the session clean', async () => {
     await connect();
-    const collector = new RowCollector({ maxRows: 1000, maxBytes: 2_000 });
-    const query = new CappedQuery(
+    const { query, collector } = submit(
       "SELECT g, repeat('x', 100) FROM generate_series(1, 1000) g",
-      collector,
-      1000,
       PIPELINE,
+      { maxRows: 1000, maxBytes: 2_000 },
     );
-    client.query(query as unknown as pg.Submittable);
     await query.result;
     expect(collector.overflow?.code).toBe('QUERY_RESULT_TOO_LARGE');
     expect(collector.rows).toEqual([]); // none leave with an overflow
